@@ -1,0 +1,1187 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "conf.h"
+#include "email.h"
+#include "jpos.h"
+#include "region.h"
+
+#define CONF_FILE_MAX (256u * 1024 * 1024)
+#define ERRORS_MAX 50
+
+static const char *const proto_names[PROTO_COUNT] = { "imap", "pop3", "smtp" };
+static const char *const security_names[] = { "ssl", "starttls", "plain" };
+static const char *const auth_names[AUTH_COUNT] = {
+	"password-cleartext", "password-encrypted", "NTLM", "GSSAPI",
+	"TLS-client-cert", "OAuth2", "client-IP-address", "none",
+	"smtp-after-pop",
+};
+static const char *const placeholders[] = {
+	"%EMAILADDRESS%", "%EMAILLOCALPART%", "%EMAILDOMAIN%", "%REALNAME%",
+};
+
+const char *proto_name(enum proto p) { return proto_names[p]; }
+const char *security_name(enum security s) { return security_names[s]; }
+const char *auth_name(enum auth a) { return auth_names[a]; }
+
+bool
+server_advertised(const struct server *s)
+{
+	return s->security != SEC_PLAIN;
+}
+
+void
+diag_free(struct diag *d)
+{
+	buf_free(&d->errors);
+	buf_free(&d->warnings);
+	d->nerrors = d->nwarnings = 0;
+}
+
+/* ---- loader context and diagnostics -------------------------------- */
+
+struct ld {
+	const char *name;
+	const char *text;
+	size_t len;
+	struct diag *d;
+	struct region *r;
+	char path[512];
+	size_t pathlen;
+};
+
+static size_t
+push_key(struct ld *l, const char *key)
+{
+	size_t saved = l->pathlen;
+	int n = snprintf(l->path + l->pathlen, sizeof(l->path) - l->pathlen,
+	    "%s%s", l->pathlen ? "." : "", key);
+
+	if (n > 0 && (size_t)n < sizeof(l->path) - l->pathlen)
+		l->pathlen += (size_t)n;
+	l->path[l->pathlen] = '\0';
+	return saved;
+}
+
+static size_t
+push_idx(struct ld *l, size_t i)
+{
+	size_t saved = l->pathlen;
+	int n = snprintf(l->path + l->pathlen, sizeof(l->path) - l->pathlen,
+	    "[%zu]", i);
+
+	if (n > 0 && (size_t)n < sizeof(l->path) - l->pathlen)
+		l->pathlen += (size_t)n;
+	l->path[l->pathlen] = '\0';
+	return saved;
+}
+
+static void
+pop(struct ld *l, size_t saved)
+{
+	l->pathlen = saved;
+	l->path[saved] = '\0';
+}
+
+static void
+vreport(struct ld *l, struct buf *out, int at_key, const char *fmt,
+    va_list ap)
+{
+	int line, col;
+
+	if (jpos_find(l->text, l->len, l->path, at_key, &line, &col) == 0)
+		buf_printf(out, "%s:%d:%d: ", l->name, line, col);
+	else
+		buf_printf(out, "%s: ", l->name);
+	if (l->pathlen > 0)
+		buf_printf(out, "%s: ", l->path);
+	buf_vprintf(out, fmt, ap);
+	buf_putc(out, '\n');
+}
+
+__attribute__((format(printf, 3, 4)))
+static void
+err_at(struct ld *l, int at_key, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (l->d->nerrors++ >= ERRORS_MAX)
+		return;
+	va_start(ap, fmt);
+	vreport(l, &l->d->errors, at_key, fmt, ap);
+	va_end(ap);
+}
+
+#define err(l, ...) err_at((l), 0, __VA_ARGS__)
+
+__attribute__((format(printf, 2, 3)))
+static void
+warn(struct ld *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	l->d->nwarnings++;
+	va_start(ap, fmt);
+	vreport(l, &l->d->warnings, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- schema helpers ------------------------------------------------ */
+
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t row[64];
+
+	if (lb >= ARRAY_LEN(row) || la >= 64)
+		return 99;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t prev = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t cur = row[j];
+			size_t sub = prev + (a[i - 1] != b[j - 1]);
+			size_t del = row[j] + 1, ins = row[j - 1] + 1;
+
+			row[j] = sub < del ? (sub < ins ? sub : ins)
+			    : (del < ins ? del : ins);
+			prev = cur;
+		}
+	}
+	return row[lb];
+}
+
+/* Unknown keys are errors: a typo must not pass silently. */
+static void
+check_keys(struct ld *l, json_t *obj, const char *const *allowed)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v) {
+		const char *best = NULL;
+		size_t bestd = 3, i;
+
+		for (i = 0; allowed[i] != NULL; i++) {
+			if (strcmp(key, allowed[i]) == 0)
+				break;
+			size_t d = edit_distance(key, allowed[i]);
+			if (d < bestd) {
+				bestd = d;
+				best = allowed[i];
+			}
+		}
+		if (allowed[i] != NULL)
+			continue;
+		size_t s = push_key(l, key);
+		if (best != NULL)
+			err_at(l, 1, "unknown key \"%s\" (did you mean \"%s\"?)",
+			    key, best);
+		else
+			err_at(l, 1, "unknown key \"%s\"", key);
+		pop(l, s);
+	}
+}
+
+static const char *
+json_type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a number";
+	case JSON_TRUE: case JSON_FALSE: return "a boolean";
+	default: return "null";
+	}
+}
+
+static size_t
+utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* A string value; l->path must name it. NULL (after an error) if invalid. */
+static const char *
+string_value(struct ld *l, json_t *v, size_t maxchars)
+{
+	const char *s;
+	size_t i, n;
+
+	if (!json_is_string(v)) {
+		err(l, "expected a string, found %s", json_type_name(v));
+		return NULL;
+	}
+	s = json_string_value(v);
+	n = json_string_length(v);
+	if (n == 0) {
+		err(l, "must not be empty");
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			err(l, "control characters are not allowed");
+			return NULL;
+		}
+	}
+	if (maxchars > 0 && utf8_chars(s) > maxchars) {
+		err(l, "longer than %zu characters", maxchars);
+		return NULL;
+	}
+	return region_strndup(l->r, s, n);
+}
+
+static json_t *
+member(struct ld *l, json_t *obj, const char *key, json_type want,
+    bool required, size_t *saved)
+{
+	static const char *const names[] = { "an object", "an array",
+	    "a string", "an integer", "a number", "a boolean", "a boolean",
+	    "null" };
+	json_t *v = json_object_get(obj, key);
+
+	if (v == NULL) {
+		if (required)
+			err(l, "missing required key \"%s\"", key);
+		return NULL;
+	}
+	*saved = push_key(l, key);
+	if (json_typeof(v) != want && !(want == JSON_TRUE &&
+	    json_is_boolean(v))) {
+		err(l, "expected %s, found %s", names[want], json_type_name(v));
+		pop(l, *saved);
+		return NULL;
+	}
+	return v;
+}
+
+static const char *
+opt_string(struct ld *l, json_t *obj, const char *key, size_t maxchars)
+{
+	size_t s;
+	json_t *v = json_object_get(obj, key);
+	const char *r = NULL;
+
+	if (v == NULL)
+		return NULL;
+	s = push_key(l, key);
+	r = string_value(l, v, maxchars);
+	pop(l, s);
+	return r;
+}
+
+/* An http(s) URL with a host and no spaces. */
+static const char *
+url_value(struct ld *l, json_t *v, bool https_only)
+{
+	const char *s = string_value(l, v, 2048), *host;
+
+	if (s == NULL)
+		return NULL;
+	if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else if (strncmp(s, "http://", 7) == 0 && !https_only)
+		host = s + 7;
+	else {
+		err(l, "expected an %s URL", https_only ? "https://" :
+		    "http:// or https://");
+		return NULL;
+	}
+	if (*host == '\0' || *host == '/' || strpbrk(s, " \"<>\\^`{|}") != NULL) {
+		err(l, "not a valid URL");
+		return NULL;
+	}
+	return s;
+}
+
+static const char *
+opt_url(struct ld *l, json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	const char *r;
+	size_t s;
+
+	if (v == NULL)
+		return NULL;
+	s = push_key(l, key);
+	r = url_value(l, v, false);
+	if (r != NULL && strncmp(r, "http://", 7) == 0)
+		warn(l, "plain http URL; clients may refuse it");
+	pop(l, s);
+	return r;
+}
+
+static int
+lookup_name(const char *s, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void
+list_names(struct buf *b, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf_printf(b, "%s\"%s\"", i ? ", " : "", names[i]);
+}
+
+static int
+enum_value(struct ld *l, json_t *v, const char *const *names, size_t n)
+{
+	struct buf b = { 0 };
+	int r;
+
+	if (!json_is_string(v)) {
+		err(l, "expected a string, found %s", json_type_name(v));
+		return -1;
+	}
+	r = lookup_name(json_string_value(v), names, n);
+	if (r >= 0)
+		return r;
+	list_names(&b, names, n);
+	err(l, "unknown value \"%s\"; expected one of %s",
+	    json_string_value(v), b.data);
+	buf_free(&b);
+	return -1;
+}
+
+/* ---- servers --------------------------------------------------------- */
+
+static bool
+username_ok(struct ld *l, const char *u)
+{
+	const char *p = u;
+
+	while ((p = strchr(p, '%')) != NULL) {
+		size_t i;
+
+		for (i = 0; i < ARRAY_LEN(placeholders); i++) {
+			size_t n = strlen(placeholders[i]);
+
+			if (strncmp(p, placeholders[i], n) == 0) {
+				p += n;
+				break;
+			}
+		}
+		if (i == ARRAY_LEN(placeholders)) {
+			err(l, "unknown placeholder at \"%.20s\"; expected "
+			    "%%EMAILADDRESS%%, %%EMAILLOCALPART%%, "
+			    "%%EMAILDOMAIN%% or %%REALNAME%%", p);
+			return false;
+		}
+	}
+	return true;
+}
+
+static const char *
+host_value(struct ld *l, json_t *v)
+{
+	char dom[DOMAIN_MAX + 1];
+	const char *why, *s;
+
+	if (!json_is_string(v)) {
+		err(l, "expected a string, found %s", json_type_name(v));
+		return NULL;
+	}
+	s = json_string_value(v);
+	if (domain_normalize(s, json_string_length(v), dom, sizeof(dom),
+	    &why) < 0) {
+		err(l, "\"%s\" is not a valid host name: %s", s, why);
+		return NULL;
+	}
+	if (domain_is_ipv4(dom))
+		warn(l, "an IP address as host: TLS certificates rarely "
+		    "match it");
+	return region_strdup(l->r, dom);
+}
+
+static void
+load_server(struct ld *l, json_t *js, struct server *sv)
+{
+	static const char *const keys[] = { "protocol", "host", "port",
+	    "security", "auth", "username", "leave_messages_on_server", NULL };
+	json_t *v;
+	size_t s;
+	int e;
+
+	check_keys(l, js, keys);
+	if ((v = member(l, js, "protocol", JSON_STRING, true, &s)) != NULL) {
+		e = enum_value(l, v, proto_names, PROTO_COUNT);
+		sv->proto = e < 0 ? PROTO_IMAP : (enum proto)e;
+		pop(l, s);
+	}
+	if ((v = member(l, js, "host", JSON_STRING, true, &s)) != NULL) {
+		sv->host = host_value(l, v);
+		pop(l, s);
+	}
+	if ((v = member(l, js, "port", JSON_INTEGER, true, &s)) != NULL) {
+		json_int_t port = json_integer_value(v);
+
+		if (port < 1 || port > 65535)
+			err(l, "expected integer 1-65535, found %lld",
+			    (long long)port);
+		else
+			sv->port = (uint16_t)port;
+		pop(l, s);
+	}
+	if ((v = member(l, js, "security", JSON_STRING, true, &s)) != NULL) {
+		e = enum_value(l, v, security_names, ARRAY_LEN(security_names));
+		sv->security = e < 0 ? SEC_SSL : (enum security)e;
+		pop(l, s);
+	}
+	sv->nauth = 0;
+	if ((v = member(l, js, "auth", JSON_ARRAY, false, &s)) != NULL) {
+		size_t i, n = json_array_size(v);
+
+		if (n == 0)
+			err(l, "must list at least one method");
+		if (n > AUTH_MAX)
+			err(l, "at most %d methods", AUTH_MAX);
+		for (i = 0; i < n && i < AUTH_MAX; i++) {
+			size_t s2 = push_idx(l, i);
+
+			e = enum_value(l, json_array_get(v, i), auth_names,
+			    AUTH_COUNT);
+			if (e >= 0) {
+				for (size_t k = 0; k < sv->nauth; k++)
+					if (sv->auth[k] == (enum auth)e) {
+						err(l, "\"%s\" listed twice",
+						    auth_names[e]);
+						e = -1;
+						break;
+					}
+			}
+			if (e >= 0)
+				sv->auth[sv->nauth++] = (enum auth)e;
+			pop(l, s2);
+		}
+		pop(l, s);
+	} else if (json_object_get(js, "auth") == NULL)
+		sv->auth[sv->nauth++] = AUTH_PASSWORD_CLEARTEXT;
+	sv->username = "%EMAILADDRESS%";
+	if ((v = json_object_get(js, "username")) != NULL) {
+		s = push_key(l, "username");
+		const char *u = string_value(l, v, 256);
+		if (u != NULL && username_ok(l, u))
+			sv->username = u;
+		pop(l, s);
+	}
+	if ((v = member(l, js, "leave_messages_on_server", JSON_TRUE, false,
+	    &s)) != NULL) {
+		if (sv->proto != PROTO_POP3)
+			err(l, "only pop3 servers keep messages on the server");
+		sv->leave_on_server = json_is_true(v);
+		pop(l, s);
+	}
+}
+
+/* Checks one server against what real clients accept (PROTOCOLS.md §1). */
+static void
+check_server(struct ld *l, const struct server *sv)
+{
+	bool pw = false, oauth = false, k9 = false;
+
+	for (size_t i = 0; i < sv->nauth; i++) {
+		if (sv->auth[i] == AUTH_PASSWORD_CLEARTEXT ||
+		    sv->auth[i] == AUTH_PASSWORD_ENCRYPTED)
+			pw = true;
+		if (sv->auth[i] == AUTH_OAUTH2)
+			oauth = true;
+	}
+	k9 = pw || oauth;
+	if (oauth && !pw)
+		err(l, "OAuth2 alone makes Thunderbird reject the config for "
+		    "hosts it does not know; list password-cleartext or "
+		    "password-encrypted after it");
+	else if (!k9 && sv->proto != PROTO_POP3 && server_advertised(sv))
+		err(l, "Thunderbird for Android rejects the whole file when an "
+		    "%s server offers none of OAuth2, password-cleartext, "
+		    "password-encrypted", proto_names[sv->proto]);
+	if (sv->security == SEC_STARTTLS && (sv->port == 465 ||
+	    sv->port == 993 || sv->port == 995))
+		warn(l, "STARTTLS on port %u, a port for implicit TLS",
+		    sv->port);
+	if (sv->security == SEC_SSL && (sv->port == 587 || sv->port == 143 ||
+	    sv->port == 110 || sv->port == 25))
+		warn(l, "implicit TLS on port %u, a port for STARTTLS",
+		    sv->port);
+	if (sv->proto == PROTO_SMTP && sv->port == 25)
+		warn(l, "port 25 is for relaying between servers; clients "
+		    "should submit on 587 or 465");
+}
+
+/* ---- providers ------------------------------------------------------- */
+
+static const char *
+domain_value(struct ld *l, json_t *v)
+{
+	char dom[DOMAIN_MAX + 3];
+	const char *why, *s;
+	size_t n, off = 0;
+
+	if (!json_is_string(v)) {
+		err(l, "expected a string, found %s", json_type_name(v));
+		return NULL;
+	}
+	s = json_string_value(v);
+	n = json_string_length(v);
+	if (n > 2 && s[0] == '*' && s[1] == '.') {
+		memcpy(dom, "*.", 2);
+		off = 2;
+	}
+	if (domain_normalize(s + off, n - off, dom + off, sizeof(dom) - off,
+	    &why) < 0) {
+		err(l, "\"%s\" is not a valid domain: %s", s, why);
+		return NULL;
+	}
+	if (domain_is_ipv4(dom + off))
+		warn(l, "\"%s\" is an IP address, not a mail domain", s);
+	else if (strchr(dom + off, '.') == NULL)
+		warn(l, "\"%s\" has a single label", s);
+	return region_strdup(l->r, dom);
+}
+
+static void
+load_oauth2(struct ld *l, json_t *o, struct provider *p)
+{
+	static const char *const keys[] = { "issuer", "scope", "auth_url",
+	    "token_url", NULL };
+	struct oauth2 *oa = region_alloc(l->r, sizeof(*oa));
+	json_t *v;
+	size_t s;
+
+	check_keys(l, o, keys);
+	if ((v = member(l, o, "issuer", JSON_STRING, true, &s)) != NULL) {
+		oa->issuer = url_value(l, v, true);
+		pop(l, s);
+	}
+	oa->scope = opt_string(l, o, "scope", 1024);
+	if ((v = json_object_get(o, "auth_url")) != NULL) {
+		s = push_key(l, "auth_url");
+		oa->auth_url = url_value(l, v, true);
+		pop(l, s);
+	}
+	if ((v = json_object_get(o, "token_url")) != NULL) {
+		s = push_key(l, "token_url");
+		oa->token_url = url_value(l, v, true);
+		pop(l, s);
+	}
+	p->oauth2 = oa;
+}
+
+static void
+load_mobileconfig(struct ld *l, json_t *o, struct provider *p)
+{
+	static const char *const keys[] = { "identifier", "organization",
+	    NULL };
+	const char *id;
+
+	check_keys(l, o, keys);
+	id = opt_string(l, o, "identifier", 200);
+	if (id != NULL) {
+		for (const char *c = id; *c != '\0'; c++)
+			if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' &&
+			    *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+			    *c == '.' || *c == '-')) {
+				size_t s = push_key(l, "identifier");
+				err(l, "expected a reverse-DNS identifier "
+				    "(letters, digits, '.', '-')");
+				pop(l, s);
+				id = NULL;
+				break;
+			}
+	}
+	p->mobileconfig.identifier = id;
+	p->mobileconfig.organization = opt_string(l, o, "organization", 200);
+}
+
+static void
+load_provider(struct ld *l, json_t *jp, struct provider *p)
+{
+	static const char *const keys[] = { "id", "name", "short_name",
+	    "domains", "servers", "documentation", "webmail", "activesync",
+	    "caldav", "carddav", "webdav", "jmap", "oauth2", "mobileconfig",
+	    NULL };
+	json_t *v;
+	size_t s, i;
+
+	check_keys(l, jp, keys);
+
+	if ((v = member(l, jp, "name", JSON_STRING, true, &s)) != NULL) {
+		p->name = string_value(l, v, 60);
+		if (p->name != NULL && utf8_chars(p->name) > 30)
+			warn(l, "longer than the 30 characters clients show");
+		pop(l, s);
+	}
+	if ((v = json_object_get(jp, "short_name")) != NULL) {
+		s = push_key(l, "short_name");
+		p->short_name = string_value(l, v, 20);
+		if (p->short_name != NULL && utf8_chars(p->short_name) > 12)
+			warn(l, "longer than the 12 characters clients show");
+		pop(l, s);
+	}
+	if (p->short_name == NULL)
+		p->short_name = p->name;
+
+	if ((v = member(l, jp, "domains", JSON_ARRAY, true, &s)) != NULL) {
+		size_t n = json_array_size(v);
+
+		if (n == 0)
+			err(l, "must list at least one domain");
+		p->domains = region_alloc(l->r, (n ? n : 1) * sizeof(char *));
+		for (i = 0; i < n; i++) {
+			size_t s2 = push_idx(l, i);
+			const char *d = domain_value(l, json_array_get(v, i));
+
+			if (d != NULL)
+				p->domains[p->ndomains++] = d;
+			pop(l, s2);
+		}
+		pop(l, s);
+	}
+
+	if ((v = json_object_get(jp, "id")) != NULL) {
+		char dom[DOMAIN_MAX + 1];
+		const char *why;
+
+		s = push_key(l, "id");
+		if (!json_is_string(v))
+			err(l, "expected a string, found %s", json_type_name(v));
+		else if (domain_normalize(json_string_value(v),
+		    json_string_length(v), dom, sizeof(dom), &why) < 0)
+			err(l, "must be a host name (%s)", why);
+		else
+			p->id = region_strdup(l->r, dom);
+		pop(l, s);
+	} else if (p->ndomains > 0) {
+		/* Thunderbird wants a real host name here, never "*.x". */
+		const char *d = p->domains[0];
+		p->id = d[0] == '*' ? d + 2 : d;
+	}
+
+	if ((v = member(l, jp, "servers", JSON_ARRAY, true, &s)) != NULL) {
+		size_t n = json_array_size(v);
+		bool offered[PROTO_COUNT] = { 0 }, secure[PROTO_COUNT] = { 0 };
+
+		if (n == 0)
+			err(l, "must list at least one server");
+		p->servers = region_alloc(l->r, (n ? n : 1) *
+		    sizeof(struct server));
+		for (i = 0; i < n; i++) {
+			size_t s2 = push_idx(l, i);
+			json_t *js = json_array_get(v, i);
+			struct server *sv = &p->servers[p->nservers];
+			int before = l->d->nerrors;
+
+			if (!json_is_object(js))
+				err(l, "expected an object, found %s",
+				    json_type_name(js));
+			else {
+				load_server(l, js, sv);
+				if (l->d->nerrors == before) {
+					check_server(l, sv);
+					offered[sv->proto] = true;
+					if (server_advertised(sv))
+						secure[sv->proto] = true;
+					p->nservers++;
+				}
+			}
+			pop(l, s2);
+		}
+		for (i = 0; i < PROTO_COUNT; i++)
+			if (offered[i] && !secure[i])
+				warn(l, "%s is offered only without encryption; "
+				    "no client will be told about it",
+				    proto_names[i]);
+		pop(l, s);
+	}
+
+	p->documentation = opt_url(l, jp, "documentation");
+	p->webmail = opt_url(l, jp, "webmail");
+	p->activesync = opt_url(l, jp, "activesync");
+	p->caldav = opt_url(l, jp, "caldav");
+	p->carddav = opt_url(l, jp, "carddav");
+	p->webdav = opt_url(l, jp, "webdav");
+	p->jmap = opt_url(l, jp, "jmap");
+	if ((v = member(l, jp, "oauth2", JSON_OBJECT, false, &s)) != NULL) {
+		load_oauth2(l, v, p);
+		pop(l, s);
+	}
+	if ((v = member(l, jp, "mobileconfig", JSON_OBJECT, false, &s)) !=
+	    NULL) {
+		load_mobileconfig(l, v, p);
+		pop(l, s);
+	}
+}
+
+/* ---- domain index ---------------------------------------------------- */
+
+static uint64_t
+hash_domain(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static struct dom_slot *
+dtab_slot(const struct conf *c, const char *domain)
+{
+	size_t i = (size_t)hash_domain(domain) & c->dtab_mask;
+
+	for (;; i = (i + 1) & c->dtab_mask) {
+		struct dom_slot *sl = &c->dtab[i];
+
+		if (sl->domain == NULL || strcmp(sl->domain, domain) == 0)
+			return sl;
+	}
+}
+
+static void
+build_index(struct ld *l, struct conf *c, json_t *jproviders)
+{
+	size_t total = 0, size = 16;
+
+	for (size_t i = 0; i < c->nproviders; i++)
+		total += c->providers[i].ndomains;
+	while (size < total * 2)
+		size *= 2;
+	c->dtab = region_alloc(l->r, size * sizeof(struct dom_slot));
+	c->dtab_mask = size - 1;
+	for (size_t i = 0; i < c->nproviders; i++) {
+		struct provider *p = &c->providers[i];
+
+		for (size_t j = 0; j < p->ndomains; j++) {
+			struct dom_slot *sl = dtab_slot(c, p->domains[j]);
+
+			if (sl->domain == NULL) {
+				sl->domain = p->domains[j];
+				sl->p = p;
+				continue;
+			}
+			size_t s1 = push_key(l, "providers");
+			push_idx(l, p->index);
+			push_key(l, "domains");
+			push_idx(l, j);
+			if (sl->p == p)
+				err(l, "domain \"%s\" listed twice",
+				    p->domains[j]);
+			else
+				err(l, "domain \"%s\" already belongs to "
+				    "provider \"%s\" (providers[%zu])",
+				    p->domains[j], sl->p->id, sl->p->index);
+			pop(l, s1);
+		}
+	}
+	(void)jproviders;
+}
+
+struct provider *
+conf_lookup(const struct conf *c, const char *domain)
+{
+	struct dom_slot *sl = dtab_slot(c, domain);
+	char wild[DOMAIN_MAX + 3];
+	const char *dot;
+
+	if (sl->domain != NULL)
+		return sl->p;
+	/* Closest wildcard: a.b.example.org tries *.b.example.org, then
+	 * *.example.org, then *.org. */
+	for (dot = strchr(domain, '.'); dot != NULL;
+	    dot = strchr(dot + 1, '.')) {
+		size_t n = strlen(dot + 1);
+
+		if (n == 0 || n + 3 > sizeof(wild))
+			break;
+		wild[0] = '*';
+		memcpy(wild + 1, dot, n + 2);
+		sl = dtab_slot(c, wild);
+		if (sl->domain != NULL)
+			return sl->p;
+	}
+	return NULL;
+}
+
+/* ---- listen addresses and proxies --------------------------------------- */
+
+int
+parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len,
+    const char **why)
+{
+	char host[64];
+	const char *colon, *hs;
+	size_t hl;
+	char *end;
+	long port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (text[0] == '[') {
+		const char *rb = strchr(text, ']');
+
+		if (rb == NULL || rb[1] != ':') {
+			*why = "expected [IPv6]:port";
+			return -1;
+		}
+		hs = text + 1;
+		hl = (size_t)(rb - hs);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(text, ':');
+		if (colon == NULL) {
+			*why = "expected ADDRESS:PORT";
+			return -1;
+		}
+		hs = text;
+		hl = (size_t)(colon - text);
+	}
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || errno != 0 || port < 1 ||
+	    port > 65535) {
+		*why = "port must be 1-65535";
+		return -1;
+	}
+	if (hl >= sizeof(host)) {
+		*why = "address too long";
+		return -1;
+	}
+	memcpy(host, hs, hl);
+	host[hl] = '\0';
+	if (text[0] == '[') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1) {
+			*why = "not an IPv6 address";
+			return -1;
+		}
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		if (strcmp(host, "*") == 0 || host[0] == '\0')
+			s4->sin_addr.s_addr = htonl(INADDR_ANY);
+		else if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) {
+			*why = "not an IPv4 address (IPv6 goes in brackets)";
+			return -1;
+		}
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*s4);
+	}
+	return 0;
+}
+
+static int
+parse_cidr(const char *text, struct cidr *out)
+{
+	char addr[64];
+	const char *slash = strchr(text, '/');
+	size_t n = slash ? (size_t)(slash - text) : strlen(text);
+	unsigned int max;
+
+	if (n >= sizeof(addr))
+		return -1;
+	memcpy(addr, text, n);
+	addr[n] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, addr, out->addr) == 1) {
+		out->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, out->addr) == 1) {
+		out->family = AF_INET6;
+		max = 128;
+	} else
+		return -1;
+	out->prefix = max;
+	if (slash != NULL) {
+		char *end;
+		long p;
+
+		errno = 0;
+		p = strtol(slash + 1, &end, 10);
+		if (slash[1] == '\0' || *end != '\0' || p < 0 ||
+		    p > (long)max)
+			return -1;
+		out->prefix = (unsigned int)p;
+	}
+	return 0;
+}
+
+static bool
+cidr_match(const struct cidr *c, const uint8_t *addr)
+{
+	unsigned int full = c->prefix / 8, rest = c->prefix % 8;
+
+	if (memcmp(c->addr, addr, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return (c->addr[full] & mask) == (addr[full] & mask);
+}
+
+bool
+conf_is_trusted(const struct conf *c, const struct sockaddr *sa)
+{
+	const uint8_t *a;
+	uint8_t v4[4];
+	int family = sa->sa_family;
+
+	if (family == AF_INET) {
+		a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+	} else if (family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+		a = s6->sin6_addr.s6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			memcpy(v4, a + 12, 4);
+			a = v4;
+			family = AF_INET;
+		}
+	} else
+		return false;
+	for (size_t i = 0; i < c->ntrusted; i++)
+		if (c->trusted[i].family == family &&
+		    cidr_match(&c->trusted[i], a))
+			return true;
+	return false;
+}
+
+/* ---- top level --------------------------------------------------------- */
+
+static void
+load_top(struct ld *l, json_t *root, struct conf *c)
+{
+	static const char *const keys[] = { "listen", "public_url",
+	    "trusted_proxies", "providers", NULL };
+	json_t *v;
+	size_t s, i;
+
+	check_keys(l, root, keys);
+
+	if ((v = member(l, root, "listen", JSON_ARRAY, false, &s)) != NULL) {
+		size_t n = json_array_size(v);
+
+		c->listen = region_alloc(l->r, (n ? n : 1) *
+		    sizeof(struct listen_addr));
+		for (i = 0; i < n; i++) {
+			size_t s2 = push_idx(l, i);
+			const char *t = string_value(l, json_array_get(v, i), 80);
+			struct listen_addr *la = &c->listen[c->nlisten];
+			const char *why;
+
+			if (t != NULL && parse_listen(t, &la->ss, &la->sslen,
+			    &why) < 0)
+				err(l, "\"%s\": %s", t, why);
+			else if (t != NULL) {
+				la->text = t;
+				c->nlisten++;
+			}
+			pop(l, s2);
+		}
+		pop(l, s);
+	}
+
+	if ((v = json_object_get(root, "public_url")) != NULL) {
+		s = push_key(l, "public_url");
+		const char *u = url_value(l, v, false);
+		if (u != NULL) {
+			if (strpbrk(u, "?#") != NULL)
+				err(l, "must not hold a query or fragment");
+			else {
+				char *t = region_strdup(l->r, u);
+				size_t n = strlen(t);
+				while (n > 0 && t[n - 1] == '/')
+					t[--n] = '\0';
+				c->public_url = t;
+			}
+		}
+		pop(l, s);
+	}
+
+	if ((v = member(l, root, "trusted_proxies", JSON_ARRAY, false, &s)) !=
+	    NULL) {
+		size_t n = json_array_size(v);
+
+		c->trusted = region_alloc(l->r, (n ? n : 1) *
+		    sizeof(struct cidr));
+		for (i = 0; i < n; i++) {
+			size_t s2 = push_idx(l, i);
+			const char *t = string_value(l, json_array_get(v, i), 64);
+
+			if (t != NULL && parse_cidr(t, &c->trusted[c->ntrusted])
+			    < 0)
+				err(l, "\"%s\" is not an IP address or "
+				    "address/prefix", t);
+			else if (t != NULL)
+				c->ntrusted++;
+			pop(l, s2);
+		}
+		pop(l, s);
+	}
+
+	if ((v = member(l, root, "providers", JSON_ARRAY, true, &s)) != NULL) {
+		size_t n = json_array_size(v);
+
+		if (n == 0)
+			err(l, "must list at least one provider");
+		c->providers = region_alloc(l->r, (n ? n : 1) *
+		    sizeof(struct provider));
+		for (i = 0; i < n; i++) {
+			size_t s2 = push_idx(l, i);
+			json_t *jp = json_array_get(v, i);
+			struct provider *p = &c->providers[i];
+
+			p->index = i;
+			if (!json_is_object(jp))
+				err(l, "expected an object, found %s",
+				    json_type_name(jp));
+			else
+				load_provider(l, jp, p);
+			pop(l, s2);
+		}
+		c->nproviders = n;
+		for (i = 0; i < n; i++)
+			for (size_t j = 0; j < i; j++)
+				if (c->providers[i].id != NULL &&
+				    c->providers[j].id != NULL &&
+				    strcmp(c->providers[i].id,
+				    c->providers[j].id) == 0) {
+					size_t s2 = push_idx(l, i);
+					push_key(l, "id");
+					err(l, "id \"%s\" already used by "
+					    "providers[%zu]",
+					    c->providers[i].id, j);
+					pop(l, s2);
+				}
+		if (l->d->nerrors == 0)
+			build_index(l, c, v);
+		pop(l, s);
+	}
+}
+
+struct conf *
+conf_load_buffer(const char *name, const char *text, size_t len,
+    struct diag *d)
+{
+	struct ld l = { .name = name, .text = text, .len = len, .d = d };
+	json_error_t je;
+	json_t *root;
+	struct conf *c;
+
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL) {
+		/* jansson's columns point just past the offending token. */
+		buf_printf(&d->errors, "%s:%d:%d: %s\n", name, je.line,
+		    je.column, je.text);
+		d->nerrors++;
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		err(&l, "the top level must be an object, found %s",
+		    json_type_name(root));
+		json_decref(root);
+		return NULL;
+	}
+	l.r = region_new();
+	c = region_alloc(l.r, sizeof(*c));
+	c->region = l.r;
+	c->path = region_strdup(l.r, name);
+	load_top(&l, root, c);
+	json_decref(root);
+	if (d->nerrors > ERRORS_MAX)
+		buf_printf(&d->errors, "%s: %d more errors not shown\n", name,
+		    d->nerrors - ERRORS_MAX);
+	if (d->nerrors > 0) {
+		region_free(l.r);
+		return NULL;
+	}
+	return c;
+}
+
+struct conf *
+conf_load(const char *path, struct diag *d)
+{
+	struct stat st;
+	struct conf *c;
+	char *text;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		buf_printf(&d->errors, "%s: cannot open: %s\n", path,
+		    strerror(errno));
+		d->nerrors++;
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (uintmax_t)st.st_size > CONF_FILE_MAX) {
+		buf_printf(&d->errors, "%s: not a regular file under %u MiB\n",
+		    path, CONF_FILE_MAX >> 20);
+		d->nerrors++;
+		close(fd);
+		return NULL;
+	}
+	size_t size = (size_t)st.st_size, got = 0;
+	text = xmalloc(size + 1);
+	while (got < size) {
+		ssize_t n = read(fd, text + got, size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			buf_printf(&d->errors, "%s: read error: %s\n", path,
+			    n < 0 ? strerror(errno) : "file shrank");
+			d->nerrors++;
+			close(fd);
+			free(text);
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	text[size] = '\0';
+	c = conf_load_buffer(path, text, size, d);
+	free(text);
+	return c;
+}
+
+void
+conf_free(struct conf *c)
+{
+	if (c != NULL)
+		region_free(c->region);
+}

@@ -1,0 +1,138 @@
+/* The provider config: JSON in, an immutable validated model out. One region
+ * owns every byte of a loaded config, so a reload is a pointer swap and a
+ * conf_free(). */
+#ifndef AUTOCONFD_CONF_H
+#define AUTOCONFD_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "util.h"
+
+enum proto { PROTO_IMAP, PROTO_POP3, PROTO_SMTP, PROTO_COUNT };
+enum security { SEC_SSL, SEC_STARTTLS, SEC_PLAIN };
+
+/* config-v1.1 authentication values, in a fixed enumeration. */
+enum auth {
+	AUTH_PASSWORD_CLEARTEXT,
+	AUTH_PASSWORD_ENCRYPTED,
+	AUTH_NTLM,
+	AUTH_GSSAPI,
+	AUTH_TLS_CLIENT_CERT,
+	AUTH_OAUTH2,
+	AUTH_CLIENT_IP_ADDRESS,
+	AUTH_NONE,
+	AUTH_SMTP_AFTER_POP,
+	AUTH_COUNT
+};
+
+#define AUTH_MAX 8	/* methods per server */
+
+struct server {
+	enum proto proto;
+	enum security security;
+	uint16_t port;
+	uint8_t nauth;
+	enum auth auth[AUTH_MAX];	/* most preferred first */
+	const char *host;
+	const char *username;		/* may hold %PLACEHOLDERS% */
+	bool leave_on_server;		/* pop3 only; false unless set */
+};
+
+struct oauth2 {
+	const char *issuer;
+	const char *scope;
+	const char *auth_url;
+	const char *token_url;
+};
+
+struct mobileconfig_opts {
+	const char *identifier;		/* reverse-DNS prefix */
+	const char *organization;
+};
+
+struct provider {
+	size_t index;
+	const char *id;
+	const char *name;
+	const char *short_name;
+	const char **domains;		/* normalised; "*.x" for wildcards */
+	size_t ndomains;
+	struct server *servers;		/* in config order */
+	size_t nservers;
+	const char *documentation;
+	const char *webmail;
+	const char *activesync;		/* EAS URL */
+	const char *caldav, *carddav, *webdav, *jmap;
+	struct oauth2 *oauth2;
+	struct mobileconfig_opts mobileconfig;
+	void *cache;			/* owned by site.c: rendered documents */
+};
+
+struct listen_addr {
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	const char *text;		/* as written */
+};
+
+struct cidr {
+	int family;
+	uint8_t addr[16];
+	unsigned int prefix;
+};
+
+struct conf {
+	struct region *region;
+	const char *path;
+	struct listen_addr *listen;
+	size_t nlisten;
+	const char *public_url;		/* no trailing slash, or NULL */
+	struct cidr *trusted;
+	size_t ntrusted;
+	struct provider *providers;
+	size_t nproviders;
+	/* domain index: open addressing, lowercase keys */
+	struct dom_slot { const char *domain; struct provider *p; } *dtab;
+	size_t dtab_mask;
+	uint64_t generation;
+};
+
+/* Diagnostics: "file:line:col: path: message", one per line. */
+struct diag {
+	struct buf errors;
+	struct buf warnings;
+	int nerrors, nwarnings;
+};
+
+void diag_free(struct diag *d);
+
+/* Loads and validates a config file. Returns NULL on error; d->errors then
+ * says why. Warnings (legal but doubtful setups) go to d->warnings. */
+struct conf *conf_load(const char *path, struct diag *d);
+/* The same from memory; name is used in messages. */
+struct conf *conf_load_buffer(const char *name, const char *text, size_t len,
+    struct diag *d);
+void conf_free(struct conf *c);
+
+/* Finds the provider of a normalised domain: exact match first, then the
+ * closest "*.parent" wildcard. */
+struct provider *conf_lookup(const struct conf *c, const char *domain);
+
+/* True when addr (AF_INET/AF_INET6 sockaddr) is a trusted proxy. */
+bool conf_is_trusted(const struct conf *c, const struct sockaddr *addr);
+
+/* The servers of a provider that clients may be given (never plain). */
+bool server_advertised(const struct server *s);
+
+const char *proto_name(enum proto p);		/* "imap" */
+const char *security_name(enum security s);	/* "ssl" */
+const char *auth_name(enum auth a);		/* "password-cleartext" */
+
+/* Parses "1.2.3.4:80", "[::1]:80", "*:80" into a socket address.
+ * Returns 0 or -1 with *why set. */
+int parse_listen(const char *text, struct sockaddr_storage *ss,
+    socklen_t *len, const char **why);
+
+#endif

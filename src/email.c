@@ -1,0 +1,304 @@
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <idn2.h>
+
+#include "email.h"
+#include "util.h"
+
+static bool
+ldh(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+/* Checks an all-ASCII lowercase domain label by label. */
+static int
+check_ldh(const char *d, size_t len, const char **why)
+{
+	size_t i, start = 0;
+
+	if (len == 0) {
+		*why = "empty domain";
+		return -1;
+	}
+	if (len > DOMAIN_MAX) {
+		*why = "domain longer than 253 octets";
+		return -1;
+	}
+	for (i = 0; i <= len; i++) {
+		if (i < len && d[i] != '.') {
+			if (!ldh(d[i])) {
+				*why = "invalid character in domain";
+				return -1;
+			}
+			continue;
+		}
+		size_t l = i - start;
+		if (l == 0) {
+			*why = "empty label in domain";
+			return -1;
+		}
+		if (l > 63) {
+			*why = "domain label longer than 63 octets";
+			return -1;
+		}
+		if (d[start] == '-' || d[i - 1] == '-') {
+			*why = "domain label starts or ends with '-'";
+			return -1;
+		}
+		start = i + 1;
+	}
+	return 0;
+}
+
+int
+domain_normalize(const char *in, size_t len, char *out, size_t outsz,
+    const char **why)
+{
+	char tmp[DOMAIN_MAX * 4 + 2];
+	bool ascii = true;
+	size_t i;
+
+	*why = NULL;
+	if (len > 0 && in[len - 1] == '.')
+		len--;
+	if (len == 0) {
+		*why = "empty domain";
+		return -1;
+	}
+	if (len >= sizeof(tmp)) {
+		*why = "domain too long";
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c == '\0' || c < 0x20 || c == 0x7f) {
+			*why = "control character in domain";
+			return -1;
+		}
+		if (c >= 0x80)
+			ascii = false;
+		tmp[i] = ascii_tolower((char)c);
+	}
+	tmp[len] = '\0';
+
+	if (!ascii) {
+		char *alabel = NULL;
+		int rc = idn2_lookup_u8((const uint8_t *)tmp, (uint8_t **)&alabel,
+		    IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+
+		if (rc != IDN2_OK) {
+			*why = "invalid internationalised domain";
+			return -1;
+		}
+		size_t alen = strlen(alabel);
+		if (alen >= sizeof(tmp)) {
+			idn2_free(alabel);
+			*why = "domain too long";
+			return -1;
+		}
+		for (i = 0; i <= alen; i++)
+			tmp[i] = ascii_tolower(alabel[i]);
+		idn2_free(alabel);
+		len = alen;
+	}
+	if (check_ldh(tmp, len, why) < 0)
+		return -1;
+	if (len + 1 > outsz) {
+		*why = "domain too long";
+		return -1;
+	}
+	memcpy(out, tmp, len + 1);
+	return 0;
+}
+
+bool
+domain_is_ipv4(const char *domain)
+{
+	int labels = 0;
+	const char *p = domain;
+
+	while (*p != '\0') {
+		size_t n = 0;
+
+		while (*p >= '0' && *p <= '9') {
+			p++;
+			n++;
+		}
+		if (n == 0 || n > 3)
+			return false;
+		labels++;
+		if (*p == '.')
+			p++;
+		else if (*p != '\0')
+			return false;
+	}
+	return labels == 4;
+}
+
+/* Characters a dot-atom local part may not hold unquoted (RFC 5322 specials
+ * and white space). Quoted local parts are refused: no mail client sends
+ * them to an autoconfig server, and they complicate every later use. */
+static bool
+local_char_ok(unsigned char c)
+{
+	if (c <= 0x20 || c == 0x7f)
+		return false;
+	return strchr("\"(),:;<>@[\\]", c) == NULL;
+}
+
+/* Validates UTF-8 structure (no overlongs, no surrogates). */
+static bool
+utf8_valid(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n;
+		unsigned int cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else
+			return false;
+		if (i + n >= len)
+			return false;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+int
+email_parse(const char *in, size_t len, struct email *out, const char **why)
+{
+	const char *at;
+	size_t i, llen;
+
+	*why = NULL;
+	if (len == 0) {
+		*why = "empty address";
+		return -1;
+	}
+	if (len > EMAIL_MAX) {
+		*why = "address longer than 254 octets";
+		return -1;
+	}
+	if (memchr(in, '\0', len) != NULL) {
+		*why = "NUL byte in address";
+		return -1;
+	}
+	at = memchr(in, '@', len);
+	if (at == NULL) {
+		*why = "address has no '@'";
+		return -1;
+	}
+	if (memchr(at + 1, '@', len - (size_t)(at - in) - 1) != NULL) {
+		*why = "address has more than one '@'";
+		return -1;
+	}
+	llen = (size_t)(at - in);
+	if (llen == 0) {
+		*why = "empty local part";
+		return -1;
+	}
+	if (llen > LOCAL_MAX) {
+		*why = "local part longer than 64 octets";
+		return -1;
+	}
+	for (i = 0; i < llen; i++) {
+		if (!local_char_ok((unsigned char)in[i])) {
+			*why = "invalid character in local part";
+			return -1;
+		}
+	}
+	if (!utf8_valid((const unsigned char *)in, llen)) {
+		*why = "local part is not valid UTF-8";
+		return -1;
+	}
+	if (in[0] == '.' || in[llen - 1] == '.') {
+		*why = "local part starts or ends with '.'";
+		return -1;
+	}
+
+	char dom[DOMAIN_MAX + 1];
+	if (domain_normalize(at + 1, len - llen - 1, dom, sizeof(dom), why) < 0)
+		return -1;
+	size_t dlen = strlen(dom);
+	if (llen + 1 + dlen > EMAIL_MAX) {
+		*why = "address longer than 254 octets";
+		return -1;
+	}
+	memcpy(out->addr, in, llen);
+	out->addr[llen] = '@';
+	memcpy(out->addr + llen + 1, dom, dlen + 1);
+	out->local_len = llen;
+	out->domain = out->addr + llen + 1;
+	return 0;
+}
+
+int
+host_to_domain(const char *host, char *out, size_t outsz)
+{
+	const char *why, *colon;
+	size_t len;
+
+	if (host == NULL || host[0] == '\0' || host[0] == '[')
+		return -1;
+	len = strlen(host);
+	colon = memchr(host, ':', len);
+	if (colon != NULL) {
+		const char *p;
+
+		/* Only "name:digits" is a host with a port. */
+		if (colon[1] == '\0')
+			return -1;
+		for (p = colon + 1; *p != '\0'; p++)
+			if (*p < '0' || *p > '9')
+				return -1;
+		len = (size_t)(colon - host);
+	}
+	if (domain_normalize(host, len, out, outsz, &why) < 0)
+		return -1;
+	if (domain_is_ipv4(out))
+		return -1;
+	return 0;
+}
+
+const char *
+domain_strip_service_label(const char *domain)
+{
+	static const char *const labels[] = {
+		"autoconfig.", "autodiscover.", "ua-auto-config.",
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(labels); i++) {
+		size_t n = strlen(labels[i]);
+
+		if (strncmp(domain, labels[i], n) == 0 && domain[n] != '\0')
+			return domain + n;
+	}
+	return NULL;
+}

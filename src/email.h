@@ -1,0 +1,42 @@
+/* Email address, domain and Host header parsing. Everything from the network
+ * passes through here before it is used for a lookup or reaches output. */
+#ifndef AUTOCONFD_EMAIL_H
+#define AUTOCONFD_EMAIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define EMAIL_MAX 254		/* RFC 5321 path limit less the brackets */
+#define LOCAL_MAX 64
+#define DOMAIN_MAX 253
+
+struct email {
+	char addr[EMAIL_MAX + 1];	/* local@domain, domain normalised */
+	size_t local_len;		/* bytes before the '@' */
+	const char *domain;		/* points into addr, after the '@' */
+};
+
+/* Normalises a domain: ASCII lowercase, one trailing dot dropped, UTF-8
+ * labels converted to A-labels (IDNA2008), LDH labels of 1-63 octets,
+ * at most 253 octets. Writes a NUL-terminated result into out.
+ * Returns 0, or -1 with *why set to a short static reason. */
+int domain_normalize(const char *in, size_t len, char *out, size_t outsz,
+    const char **why);
+
+/* True when the (normalised) domain is an IPv4 address in dotted form. */
+bool domain_is_ipv4(const char *domain);
+
+/* Parses and validates an address (length, one '@', printable local part,
+ * valid domain). Returns 0, or -1 with *why set. */
+int email_parse(const char *in, size_t len, struct email *out,
+    const char **why);
+
+/* Turns a Host header value into a domain: strips a :port and a trailing
+ * dot, normalises; IP literals are not domains. Returns 0 or -1. */
+int host_to_domain(const char *host, char *out, size_t outsz);
+
+/* If domain starts with one of the service labels clients prepend
+ * (autoconfig., autodiscover., ua-auto-config.), returns the rest. */
+const char *domain_strip_service_label(const char *domain);
+
+#endif

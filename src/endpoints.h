@@ -1,0 +1,22 @@
+/* Endpoint handlers, one file each; the route table is in router.c. */
+#ifndef AUTOCONFD_ENDPOINTS_H
+#define AUTOCONFD_ENDPOINTS_H
+
+#include "email.h"
+#include "request.h"
+
+/* GET /mail/config-v1.1.xml and its aliases. */
+void ep_autoconfig(const struct request *rq, struct reply *rp);
+
+/* Finds the provider for a request: from the address in the query
+ * parameter param when present (em filled, *have_email set), else from the
+ * Host header. On failure fills rp (400 bad address, 404 unknown domain)
+ * and returns NULL. */
+const struct provider *find_provider(const struct request *rq,
+    struct reply *rp, const char *param, struct email *em, bool *have_email);
+
+/* The provider of an already parsed address, or NULL with a 404 in rp. */
+const struct provider *find_provider_by_email(const struct request *rq,
+    struct reply *rp, const struct email *em);
+
+#endif

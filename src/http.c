@@ -1,0 +1,370 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "http.h"
+#include "log.h"
+#include "request.h"
+#include "site.h"
+
+#define LISTEN_MAX 16
+/* Past this much discarded body the client is not worth a reply. */
+#define DISCARD_MAX (1024 * 1024)
+
+struct listener {
+	int fd;
+	int family;
+	char text[80];
+	struct MHD_Daemon *d;
+};
+
+static struct listener listeners[LISTEN_MAX];
+static size_t nlisteners;
+static struct http_opts opts;
+static atomic_uint in_flight;
+
+/* Per-connection state, reused by every request on the connection so the
+ * hot path does not allocate. */
+struct conn {
+	struct MHD_Connection *c;
+	bool active;			/* a request is being handled */
+	bool too_large;
+	char *body;			/* allocated on the first POST */
+	size_t body_len;
+	size_t discarded;
+};
+
+void
+http_default_opts(struct http_opts *o)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	o->threads = n > 0 ? (unsigned int)n : 1;
+	o->conn_limit = 1024;
+	o->per_ip_limit = 0;
+	o->timeout = 15;
+	o->header_max = 16 * 1024;
+	o->body_max = HTTP_BODY_MAX;
+}
+
+static enum method
+method_of(const char *m)
+{
+	if (strcmp(m, "GET") == 0)
+		return M_GET;
+	if (strcmp(m, "HEAD") == 0)
+		return M_HEAD;
+	if (strcmp(m, "POST") == 0)
+		return M_POST;
+	return M_OTHER;
+}
+
+static const char *
+mhd_header(const struct request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->ctx, MHD_HEADER_KIND, name);
+}
+
+static const char *
+mhd_query(const struct request *rq, const char *name)
+{
+	return MHD_lookup_connection_value(rq->ctx, MHD_GET_ARGUMENT_KIND,
+	    name);
+}
+
+static enum MHD_Result
+queue_reply(struct MHD_Connection *c, struct reply *rp)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	size_t len;
+
+	if (rp->blob != NULL && rp->nheaders == 0)
+		return MHD_queue_response(c, rp->status, rp->blob->resp);
+	if (rp->blob != NULL) {
+		r = MHD_create_response_from_buffer(rp->blob->len,
+		    (void *)rp->blob->data, MHD_RESPMEM_MUST_COPY);
+	} else {
+		len = rp->body.len;
+		r = MHD_create_response_from_buffer(len, buf_steal(&rp->body),
+		    MHD_RESPMEM_MUST_FREE);
+	}
+	if (r == NULL)
+		return MHD_NO;
+	if (rp->ctype != NULL)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+		    rp->ctype);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	for (size_t i = 0; i < rp->nheaders; i++)
+		MHD_add_response_header(r, rp->headers[i].name,
+		    rp->headers[i].value);
+	ret = MHD_queue_response(c, rp->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+answer_now(struct MHD_Connection *c, unsigned int status, const char *text)
+{
+	struct reply rp = { 0 };
+	enum MHD_Result ret;
+
+	reply_text(&rp, status, "%s", text);
+	ret = queue_reply(c, &rp);
+	reply_free(&rp);
+	return ret;
+}
+
+static enum MHD_Result
+handle(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **req_cls)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct conn *cs = *req_cls;
+	struct request rq;
+	struct reply rp = { 0 };
+	enum MHD_Result ret;
+
+	(void)cls;
+	(void)version;
+	if (cs == NULL) {
+		/* First call: headers are in. Answering now would make MHD
+		 * 0.9.75 close the connection, so only prepare. */
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		cs = ci != NULL ? ci->socket_context : NULL;
+		if (cs == NULL)
+			return MHD_NO;
+		cs->active = true;
+		cs->too_large = false;
+		cs->body_len = 0;
+		cs->discarded = 0;
+		*req_cls = cs;
+		atomic_fetch_add(&in_flight, 1);
+
+		const char *cl = MHD_lookup_connection_value(c,
+		    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL) {
+			char *end;
+			unsigned long long n;
+
+			errno = 0;
+			n = strtoull(cl, &end, 10);
+			/* MHD has vetted the syntax; refuse what is too big
+			 * before the body is sent (Expect: 100-continue
+			 * clients then never send it). */
+			if (errno == 0 && n > opts.body_max)
+				return answer_now(c, 413,
+				    "request body too large");
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size != 0) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (cs->too_large || cs->body_len + n > opts.body_max) {
+			cs->too_large = true;
+			cs->discarded += n;
+			return cs->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
+		}
+		if (cs->body == NULL)
+			cs->body = xmalloc(opts.body_max + 1);
+		memcpy(cs->body + cs->body_len, upload_data, n);
+		cs->body_len += n;
+		return MHD_YES;
+	}
+	if (cs->too_large)
+		return answer_now(c, 413, "request body too large");
+
+	memset(&rq, 0, sizeof(rq));
+	rq.method = method_of(method);
+	rq.method_name = method;
+	rq.path = url;
+	if (cs->body != NULL) {
+		cs->body[cs->body_len] = '\0';
+		rq.body = cs->body;
+		rq.body_len = cs->body_len;
+	}
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	rq.peer = ci != NULL ? ci->client_addr : NULL;
+	rq.header = mhd_header;
+	rq.query = mhd_query;
+	rq.ctx = c;
+
+	struct site *s = site_acquire();
+	if (s == NULL)
+		return answer_now(c, 503, "no configuration loaded");
+	rq.site = s;
+	route(&rq, &rp);
+	ret = queue_reply(c, &rp);
+	site_release(s);
+	reply_free(&rp);
+	return ret;
+}
+
+static void
+completed(void *cls, struct MHD_Connection *c, void **req_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct conn *cs = *req_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (cs == NULL)
+		return;
+	cs->active = false;
+	*req_cls = NULL;
+	atomic_fetch_sub(&in_flight, 1);
+}
+
+static void
+connection(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	(void)cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		struct conn *cs = xcalloc(1, sizeof(*cs));
+
+		cs->c = c;
+		*socket_context = cs;
+	} else {
+		struct conn *cs = *socket_context;
+
+		if (cs != NULL) {
+			free(cs->body);
+			free(cs);
+		}
+		*socket_context = NULL;
+	}
+}
+
+static void
+mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+	struct buf b = { 0 };
+
+	(void)cls;
+	buf_vprintf(&b, fmt, ap);
+	while (b.len > 0 && b.data[b.len - 1] == '\n')
+		b.data[--b.len] = '\0';
+	log_debug("libmicrohttpd: %s", b.data);
+	buf_free(&b);
+}
+
+int
+http_listen(const struct listen_addr *addrs, size_t n)
+{
+	int one = 1;
+
+	if (n > LISTEN_MAX) {
+		log_warnx("at most %d listen addresses", LISTEN_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct listen_addr *a = &addrs[i];
+		int family = a->ss.ss_family;
+		int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, 0);
+
+		if (fd < 0) {
+			log_warn("socket for %s", a->text);
+			return -1;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+			    sizeof(one));
+		if (bind(fd, (const struct sockaddr *)&a->ss, a->sslen) < 0) {
+			log_warn("cannot listen on %s", a->text);
+			close(fd);
+			return -1;
+		}
+		if (listen(fd, 1024) < 0) {
+			log_warn("listen on %s", a->text);
+			close(fd);
+			return -1;
+		}
+		listeners[nlisteners].fd = fd;
+		listeners[nlisteners].family = family;
+		snprintf(listeners[nlisteners].text,
+		    sizeof(listeners[nlisteners].text), "%s", a->text);
+		nlisteners++;
+	}
+	return 0;
+}
+
+int
+http_start(const struct http_opts *o)
+{
+	opts = *o;
+	for (size_t i = 0; i < nlisteners; i++) {
+		struct listener *l = &listeners[i];
+		unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD |
+		    MHD_USE_ITC | MHD_USE_ERROR_LOG;
+
+		if (l->family == AF_INET6)
+			flags |= MHD_USE_IPv6;
+		l->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL,
+		    MHD_OPTION_LISTEN_SOCKET, l->fd,
+		    MHD_OPTION_THREAD_POOL_SIZE, o->threads,
+		    MHD_OPTION_CONNECTION_LIMIT, o->conn_limit,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_limit,
+		    MHD_OPTION_CONNECTION_TIMEOUT, o->timeout,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_max,
+		    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+		    MHD_OPTION_NOTIFY_CONNECTION, connection, NULL,
+		    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+		    MHD_OPTION_END);
+		if (l->d == NULL) {
+			log_warnx("cannot start serving on %s", l->text);
+			return -1;
+		}
+		log_info("listening on %s", l->text);
+	}
+	return 0;
+}
+
+void
+http_stop(unsigned int timeout_ms)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	unsigned int waited = 0;
+
+	for (size_t i = 0; i < nlisteners; i++) {
+		if (listeners[i].d == NULL)
+			continue;
+		int fd = MHD_quiesce_daemon(listeners[i].d);
+		if (fd >= 0)
+			close(fd);
+		listeners[i].fd = -1;
+	}
+	while (atomic_load(&in_flight) > 0 && waited < timeout_ms) {
+		nanosleep(&ts, NULL);
+		waited += 10;
+	}
+	if (atomic_load(&in_flight) > 0)
+		log_warnx("%u requests still in progress at shutdown",
+		    atomic_load(&in_flight));
+	for (size_t i = 0; i < nlisteners; i++) {
+		if (listeners[i].d != NULL)
+			MHD_stop_daemon(listeners[i].d);
+		listeners[i].d = NULL;
+		if (listeners[i].fd >= 0)
+			close(listeners[i].fd);
+	}
+	nlisteners = 0;
+}

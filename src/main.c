@@ -1,0 +1,236 @@
+/* autoconfd: command line, start-up, signals, reload and shutdown. */
+#include "config.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+
+#include "conf.h"
+#include "http.h"
+#include "log.h"
+#include "site.h"
+
+#ifndef AUTOCONFD_CONF
+#define AUTOCONFD_CONF "/etc/autoconfd.json"
+#endif
+
+#define LISTEN_ARGS_MAX 16
+#define DRAIN_MS 10000
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: autoconfd [-tv] [-c FILE] [-l ADDR:PORT]...\n"
+"\n"
+"Serves mail client autoconfiguration (Thunderbird autoconfig and more)\n"
+"from one provider config file.\n"
+"\n"
+"  -c, --config FILE    provider config (default " AUTOCONFD_CONF ")\n"
+"  -l, --listen ADDR:PORT\n"
+"                       listen here instead of the config's \"listen\";\n"
+"                       repeatable: 127.0.0.1:8080, [::1]:8080, *:80\n"
+"  -t, --check          check the config, print what is wrong, exit 0 or 1\n"
+"  -v, --verbose        log more (debug messages)\n"
+"  -q, --quiet          log warnings and errors only\n"
+"  -h, --help           show this help\n"
+"  -V, --version        show the version\n"
+"\n"
+"Signals: SIGHUP reloads the config (a broken one is reported and the old\n"
+"one keeps serving); SIGTERM and SIGINT finish requests and exit.\n"
+"See autoconfd(8) and autoconfd.json(5).\n");
+}
+
+static void
+print_diag(const struct diag *d)
+{
+	if (d->warnings.len > 0)
+		fputs(d->warnings.data, stderr);
+	if (d->errors.len > 0)
+		fputs(d->errors.data, stderr);
+}
+
+static size_t
+count_domains(const struct conf *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->nproviders; i++)
+		n += c->providers[i].ndomains;
+	return n;
+}
+
+static struct site *
+load_site(const char *path)
+{
+	struct diag d = { 0 };
+	struct conf *c;
+	struct site *s = NULL;
+
+	c = conf_load(path, &d);
+	if (c != NULL)
+		s = site_new(c, &d);
+	print_diag(&d);
+	diag_free(&d);
+	return s;
+}
+
+static void
+reload(const char *path)
+{
+	struct site *s;
+
+	log_info("reloading %s", path);
+	s = load_site(path);
+	if (s == NULL) {
+		log_warnx("reload of %s failed; the previous config keeps "
+		    "serving", path);
+		return;
+	}
+	site_publish(s);
+	log_info("loaded %s: generation %llu, %zu providers, %zu domains",
+	    path, (unsigned long long)s->generation, s->conf->nproviders,
+	    count_domains(s->conf));
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "check", no_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct listen_addr largs[LISTEN_ARGS_MAX];
+	size_t nlargs = 0;
+	const char *path = AUTOCONFD_CONF;
+	enum log_level level = LOG_LEVEL_INFO;
+	bool check = false;
+	struct http_opts ho;
+	sigset_t set;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "c:l:tvqhV", longopts, NULL)) !=
+	    -1) {
+		const char *why;
+
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'l':
+			if (nlargs == LISTEN_ARGS_MAX) {
+				fprintf(stderr, "autoconfd: at most %d -l\n",
+				    LISTEN_ARGS_MAX);
+				return 1;
+			}
+			if (parse_listen(optarg, &largs[nlargs].ss,
+			    &largs[nlargs].sslen, &why) < 0) {
+				fprintf(stderr, "autoconfd: -l %s: %s\n",
+				    optarg, why);
+				return 1;
+			}
+			largs[nlargs++].text = optarg;
+			break;
+		case 't':
+			check = true;
+			break;
+		case 'v':
+			level = LOG_LEVEL_DEBUG;
+			break;
+		case 'q':
+			level = LOG_LEVEL_WARN;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("autoconfd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "autoconfd: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+	log_init(level, STDERR_FILENO);
+	xmlInitParser();
+
+	if (check) {
+		struct diag d = { 0 };
+		struct conf *c = conf_load(path, &d);
+		struct site *s = c != NULL ? site_new(c, &d) : NULL;
+
+		print_diag(&d);
+		if (s != NULL)
+			printf("%s: OK: %zu providers, %zu domains, "
+			    "%d warnings\n", path, s->conf->nproviders,
+			    count_domains(s->conf), d.nwarnings);
+		diag_free(&d);
+		site_free(s);
+		xmlCleanupParser();
+		return s != NULL ? 0 : 1;
+	}
+
+	struct site *s = load_site(path);
+	if (s == NULL)
+		fatalx("%s: config not loaded", path);
+	if (nlargs == 0 && s->conf->nlisten == 0) {
+		parse_listen("127.0.0.1:8080", &largs[0].ss, &largs[0].sslen,
+		    &(const char *){ NULL });
+		largs[nlargs++].text = "127.0.0.1:8080";
+	}
+	/* Block the signals before any thread starts: the workers inherit
+	 * the mask and only this thread takes them, in sigwait(). */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	site_publish(s);
+	log_info("loaded %s: generation %llu, %zu providers, %zu domains",
+	    path, (unsigned long long)s->generation, s->conf->nproviders,
+	    count_domains(s->conf));
+	if (nlargs > 0 ? http_listen(largs, nlargs) < 0 :
+	    http_listen(s->conf->listen, s->conf->nlisten) < 0)
+		fatalx("cannot listen");
+	http_default_opts(&ho);
+	if (http_start(&ho) < 0)
+		fatalx("cannot start the HTTP server");
+	log_info("autoconfd %s ready", PACKAGE_VERSION);
+
+	for (;;) {
+		int sig;
+
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			reload(path);
+			continue;
+		}
+		log_info("signal %d: finishing requests and exiting", sig);
+		break;
+	}
+	http_stop(DRAIN_MS);
+	site_publish(NULL);
+	xmlCleanupParser();
+	log_info("stopped");
+	return 0;
+}

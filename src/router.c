@@ -1,0 +1,57 @@
+#include "config.h"
+
+#include <string.h>
+
+#include "endpoints.h"
+#include "request.h"
+
+struct route {
+	const char *path;
+	unsigned int methods;
+	bool icase;		/* Outlook varies the case of its paths */
+	void (*fn)(const struct request *, struct reply *);
+	const char *name;	/* endpoint label for logs and metrics */
+};
+
+static const struct route routes[] = {
+	{ "/mail/config-v1.1.xml", M_GET | M_HEAD, false, ep_autoconfig,
+	    "autoconfig" },
+	{ "/.well-known/autoconfig/mail/config-v1.1.xml", M_GET | M_HEAD,
+	    false, ep_autoconfig, "autoconfig" },
+	{ "/v1.1/mail/config-v1.1.xml", M_GET | M_HEAD, false, ep_autoconfig,
+	    "autoconfig" },
+};
+
+static void
+allow_header(struct reply *rp, unsigned int methods)
+{
+	char allow[32] = "";
+
+	if (methods & M_GET)
+		strcat(allow, "GET, HEAD");
+	if (methods & M_POST)
+		strcat(allow, allow[0] ? ", POST" : "POST");
+	reply_header(rp, "Allow", "%s", allow);
+}
+
+void
+route(const struct request *rq, struct reply *rp)
+{
+	for (size_t i = 0; i < ARRAY_LEN(routes); i++) {
+		const struct route *r = &routes[i];
+
+		if (r->icase ? ascii_strcasecmp(rq->path, r->path) != 0 :
+		    strcmp(rq->path, r->path) != 0)
+			continue;
+		rp->endpoint = r->name;
+		if ((rq->method & r->methods) == 0) {
+			reply_text(rp, 405, "method not allowed");
+			allow_header(rp, r->methods);
+			return;
+		}
+		r->fn(rq, rp);
+		return;
+	}
+	rp->endpoint = "other";
+	reply_text(rp, 404, "not found");
+}

@@ -1,0 +1,137 @@
+#include "config.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include <microhttpd.h>
+
+#include "log.h"
+#include "render.h"
+#include "site.h"
+
+static pthread_mutex_t site_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct site *current;
+static uint64_t next_generation = 1;
+
+void
+blob_init(struct blob *b, char *data, size_t len, const char *ctype)
+{
+	b->data = data;
+	b->len = len;
+	b->resp = MHD_create_response_from_buffer(len, data,
+	    MHD_RESPMEM_MUST_FREE);
+	if (b->resp == NULL)
+		fatalx("cannot create a response");
+	if (MHD_add_response_header(b->resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    ctype) != MHD_YES ||
+	    MHD_add_response_header(b->resp, "X-Content-Type-Options",
+	    "nosniff") != MHD_YES)
+		fatalx("cannot add a response header");
+}
+
+void
+blob_free(struct blob *b)
+{
+	/* Connections still sending it hold their own reference. */
+	if (b->resp != NULL)
+		MHD_destroy_response(b->resp);
+	b->resp = NULL;
+	b->data = NULL;
+}
+
+static int
+render_blob(struct blob *b, int (*fn)(const struct provider *, struct buf *),
+    const struct provider *p, const char *ctype)
+{
+	struct buf out = { 0 };
+
+	if (fn(p, &out) < 0) {
+		buf_free(&out);
+		return -1;
+	}
+	size_t len = out.len;
+	blob_init(b, buf_steal(&out), len, ctype);
+	return 0;
+}
+
+struct site *
+site_new(struct conf *c, struct diag *d)
+{
+	struct site *s = xcalloc(1, sizeof(*s));
+
+	s->conf = c;
+	s->pc = xcalloc(c->nproviders, sizeof(struct pcache));
+	for (size_t i = 0; i < c->nproviders; i++) {
+		const struct provider *p = &c->providers[i];
+		struct pcache *pc = &s->pc[i];
+
+		if (render_blob(&pc->autoconfig, render_autoconfig, p,
+		    "text/xml; charset=utf-8") < 0) {
+			buf_printf(&d->errors, "%s: providers[%zu]: cannot "
+			    "render the autoconfig document\n", c->path, i);
+			d->nerrors++;
+			site_free(s);
+			return NULL;
+		}
+	}
+	return s;
+}
+
+void
+site_free(struct site *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->conf->nproviders; i++)
+		blob_free(&s->pc[i].autoconfig);
+	free(s->pc);
+	conf_free(s->conf);
+	free(s);
+}
+
+void
+site_publish(struct site *s)
+{
+	struct site *old;
+
+	pthread_mutex_lock(&site_lock);
+	if (s != NULL) {
+		s->generation = next_generation++;
+		s->conf->generation = s->generation;
+		s->refs = 1;	/* the reference "current" holds */
+	}
+	old = current;
+	current = s;
+	if (old != NULL && --old->refs > 0)
+		old = NULL;	/* the last request to release it frees it */
+	pthread_mutex_unlock(&site_lock);
+	site_free(old);
+}
+
+struct site *
+site_acquire(void)
+{
+	struct site *s;
+
+	pthread_mutex_lock(&site_lock);
+	s = current;
+	if (s != NULL)
+		s->refs++;
+	pthread_mutex_unlock(&site_lock);
+	return s;
+}
+
+void
+site_release(struct site *s)
+{
+	bool last;
+
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&site_lock);
+	last = --s->refs == 0;
+	pthread_mutex_unlock(&site_lock);
+	if (last)
+		site_free(s);
+}
