@@ -96,15 +96,15 @@ pop(struct ld *l, size_t saved)
 }
 
 static void
-vreport(struct ld *l, struct buf *out, int at_key, const char *fmt,
-    va_list ap)
+vreport(struct ld *l, struct buf *out, int at_key, const char *kind,
+    const char *fmt, va_list ap)
 {
 	int line, col;
 
 	if (jpos_find(l->text, l->len, l->path, at_key, &line, &col) == 0)
-		buf_printf(out, "%s:%d:%d: ", l->name, line, col);
+		buf_printf(out, "%s:%d:%d: %s", l->name, line, col, kind);
 	else
-		buf_printf(out, "%s: ", l->name);
+		buf_printf(out, "%s: %s", l->name, kind);
 	if (l->pathlen > 0)
 		buf_printf(out, "%s: ", l->path);
 	buf_vprintf(out, fmt, ap);
@@ -120,7 +120,7 @@ err_at(struct ld *l, int at_key, const char *fmt, ...)
 	if (l->d->nerrors++ >= ERRORS_MAX)
 		return;
 	va_start(ap, fmt);
-	vreport(l, &l->d->errors, at_key, fmt, ap);
+	vreport(l, &l->d->errors, at_key, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -134,7 +134,7 @@ warn(struct ld *l, const char *fmt, ...)
 
 	l->d->nwarnings++;
 	va_start(ap, fmt);
-	vreport(l, &l->d->warnings, 0, fmt, ap);
+	vreport(l, &l->d->warnings, 0, "warning: ", fmt, ap);
 	va_end(ap);
 }
 

@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+"""Thunderbird autoconfig served by the real daemon, end to end."""
+import json
+import os
+import signal
+import socket
+import threading
+import time
+import unittest
+
+import harness
+from harness import Daemon, provider
+from clients import parse_autoconfig, thunderbird_problems, k9_problems
+
+PATHS = ["/mail/config-v1.1.xml",
+         "/.well-known/autoconfig/mail/config-v1.1.xml",
+         "/v1.1/mail/config-v1.1.xml"]
+
+
+def example(name):
+    with open(os.path.join(harness.TOP, "conf", "examples", name)) as f:
+        return json.load(f)
+
+
+def expected_servers(cfg_provider):
+    """The encrypted servers, incoming then outgoing, in config order."""
+    enc = [s for s in cfg_provider["servers"] if s["security"] != "plain"]
+    sock = {"ssl": "SSL", "starttls": "STARTTLS"}
+    inc = [s for s in enc if s["protocol"] != "smtp"]
+    out = [s for s in enc if s["protocol"] == "smtp"]
+    return [(s["protocol"], s["host"], s["port"], sock[s["security"]],
+             s.get("username", "%EMAILADDRESS%"),
+             s.get("auth", ["password-cleartext"])) for s in inc + out]
+
+
+def served_servers(doc):
+    return [(s["type"], s["hostname"], s["port"], s["socketType"],
+             s["username"], s["auth"]) for s in doc["servers"]]
+
+
+class ExampleProviders(unittest.TestCase):
+    """Both example configs produce answers that both Thunderbirds take."""
+
+    def check_example(self, name, address):
+        cfg = example(name)
+        prov = cfg["providers"][0]
+        with Daemon(cfg) as d:
+            for path in PATHS:
+                st, h, body = d.get(path + "?emailaddress=" + address)
+                self.assertEqual(st, 200, body)
+                self.assertEqual(h["content-type"], "text/xml; charset=utf-8")
+                self.assertEqual(thunderbird_problems(h["content-type"], body), [])
+                self.assertEqual(k9_problems(body), [])
+                doc = parse_autoconfig(body)
+                self.assertEqual(doc["id"], prov["id"])
+                self.assertEqual(doc["domains"],
+                                 [x for x in prov["domains"] if not x.startswith("*.")])
+                self.assertEqual(doc["displayName"], prov["name"])
+                self.assertEqual(doc["displayShortName"],
+                                 prov.get("short_name", prov["name"]))
+                self.assertEqual(served_servers(doc), expected_servers(prov))
+                self.assertEqual(doc["documentation"], prov.get("documentation"))
+                self.assertEqual(doc["webmail"], prov.get("webmail"))
+        return body
+
+    def test_one_host_provider(self):
+        body = self.check_example("one-host.json", "alice@mail-one.example")
+        doc = parse_autoconfig(body)
+        self.assertEqual([(s["type"], s["port"], s["socketType"]) for s in doc["servers"]],
+                         [("imap", 993, "SSL"), ("pop3", 995, "SSL"),
+                          ("smtp", 587, "STARTTLS"), ("smtp", 465, "SSL")])
+
+    def test_many_ports_provider_drops_plain(self):
+        body = self.check_example("many-ports.json", "bob@bigmail.example")
+        doc = parse_autoconfig(body)
+        self.assertEqual([(s["type"], s["port"], s["socketType"]) for s in doc["servers"]],
+                         [("imap", 993, "SSL"), ("imap", 143, "STARTTLS"),
+                          ("pop3", 995, "SSL"), ("pop3", 110, "STARTTLS"),
+                          ("smtp", 587, "STARTTLS"), ("smtp", 465, "SSL")])
+        self.assertNotIn(b"plain", body)
+        self.assertNotIn(b"<port>25<", body)
+
+    def test_wildcard_domain(self):
+        with Daemon(example("many-ports.json")) as d:
+            st, _, body = d.get(PATHS[0] + "?emailaddress=c%40shop.customers.bigmail.example")
+            self.assertEqual(st, 200)
+            self.assertEqual(parse_autoconfig(body)["id"], "bigmail.example")
+            st, _, _ = d.get(PATHS[0] + "?emailaddress=c%40customers.bigmail.example")
+            self.assertEqual(st, 404)
+
+
+class Lookup(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cfg = {"providers": [
+            provider("example.com", domains=["example.com", "Example.NET"]),
+            provider("other.org", name="Other"),
+        ]}
+        cls.d = Daemon(cfg).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        cls.d.dir.cleanup()
+
+    def assert_provider(self, resp, pid):
+        st, h, body = resp
+        self.assertEqual(st, 200, body)
+        self.assertEqual(parse_autoconfig(body)["id"], pid)
+
+    def test_address_picks_provider(self):
+        self.assert_provider(self.d.get(PATHS[0] + "?emailaddress=a%40example.com"), "example.com")
+        self.assert_provider(self.d.get(PATHS[0] + "?emailaddress=a@other.org"), "other.org")
+
+    def test_domain_case_insensitive(self):
+        self.assert_provider(self.d.get(PATHS[0] + "?emailaddress=A%40EXAMPLE.Net"), "example.com")
+
+    def test_evolution_style_address(self):
+        self.assert_provider(self.d.get(
+            PATHS[0] + "?emailaddress=EVOLUTIONUSER%40example.com&emailmd5=abc"), "example.com")
+
+    def test_host_header_without_address(self):
+        for host in ("autoconfig.example.com", "autoconfig.example.com:8080",
+                     "AUTOCONFIG.Example.Net", "example.com", "example.com.",
+                     "autoconfig.other.org."):
+            with self.subTest(host=host):
+                self.assert_provider(self.d.get(PATHS[1], host=host),
+                                     "other.org" if "other" in host else "example.com")
+
+    def test_empty_address_falls_back_to_host(self):
+        self.assert_provider(self.d.get(PATHS[0] + "?emailaddress=", host="autoconfig.other.org"),
+                             "other.org")
+
+    def test_unknown_domain_is_404(self):
+        st, h, body = self.d.get(PATHS[0] + "?emailaddress=a@unknown.example")
+        self.assertEqual(st, 404)
+        self.assertTrue(h["content-type"].startswith("text/plain"))
+        self.assertIn(b"unknown.example", body)
+        st, _, _ = self.d.get(PATHS[0], host="autoconfig.unknown.example")
+        self.assertEqual(st, 404)
+
+    def test_odd_hosts_are_404(self):
+        for host in ("127.0.0.1", "127.0.0.1:8080", "[::1]:8080", "exa mple.com",
+                     "example.com:80x", "-bad-.com", "a..b", ":80", "x" * 300):
+            with self.subTest(host=host):
+                st, _, body = self.d.get(PATHS[0], host=host)
+                self.assertEqual(st, 404, body)
+        self.assertTrue(self.d.alive())
+
+    def test_malformed_address_is_400(self):
+        for addr, why in (("alice", b"no '@'"), ("a@b@example.com", b"more than one"),
+                          ("@example.com", b"empty local part"),
+                          ("alice@", b"empty domain"), ("al%20ice@example.com", b"invalid character"),
+                          ("a%3Cb%3E@example.com", b"invalid character"),
+                          ("alice@exa_mple.com", b"invalid character in domain"),
+                          ("x" * 65 + "@example.com", b"64"),
+                          ("a@" + "b" * 64 + ".com", b"63"),
+                          ("a%00b@example.com", b"")):
+            with self.subTest(addr=addr):
+                st, h, body = self.d.get(PATHS[0] + "?emailaddress=" + addr)
+                self.assertEqual(st, 400, body)
+                self.assertTrue(h["content-type"].startswith("text/plain"))
+                self.assertIn(b"invalid emailaddress", body)
+                self.assertIn(why, body)
+                self.assertNotIn(b"<", body)
+
+    def test_idn_address(self):
+        cfg_d = Daemon({"providers": [provider("xn--bcher-kva.example",
+                                               domains=["bücher.example"])]})
+        with cfg_d as d:
+            self.assert_provider(d.get(PATHS[0] + "?emailaddress=a%40B%C3%BCcher.example"),
+                                 "xn--bcher-kva.example")
+            self.assert_provider(d.get(PATHS[0] + "?emailaddress=a%40xn--bcher-kva.example"),
+                                 "xn--bcher-kva.example")
+
+    def test_10k_query_string(self):
+        st, _, body = self.d.get(PATHS[0] + "?emailaddress=" + "a" * 10240 + "@example.com")
+        self.assertEqual(st, 400)
+        self.assertIn(b"254", body)
+        st, _, _ = self.d.get(PATHS[0] + "?junk=" + "b" * 10240 + "&emailaddress=a@example.com")
+        self.assertEqual(st, 200)
+
+    def test_huge_url_refused_cleanly(self):
+        st, _, _ = self.d.get(PATHS[0] + "?x=" + "c" * 100000)
+        self.assertIn(st, (413, 414, 431))
+        self.assert_provider(self.d.get(PATHS[0] + "?emailaddress=a@example.com"), "example.com")
+
+    def test_methods(self):
+        for m in ("POST", "PUT", "DELETE", "OPTIONS"):
+            with self.subTest(method=m):
+                st, h, _ = self.d.request(m, PATHS[0] + "?emailaddress=a@example.com", body=b"")
+                self.assertEqual(st, 405)
+                self.assertEqual(h["allow"], "GET, HEAD")
+
+    def test_head(self):
+        st, h, body = self.d.request("HEAD", PATHS[0] + "?emailaddress=a@example.com")
+        self.assertEqual(st, 200)
+        self.assertEqual(body, b"")
+        self.assertEqual(h["content-type"], "text/xml; charset=utf-8")
+        _, h2, full = self.d.get(PATHS[0] + "?emailaddress=a@example.com")
+        self.assertEqual(int(h["content-length"]), len(full))
+
+    def test_unknown_path_404(self):
+        st, _, _ = self.d.get("/mail/config-v1.2.xml")
+        self.assertEqual(st, 404)
+        st, _, _ = self.d.get("/MAIL/CONFIG-V1.1.XML?emailaddress=a@example.com")
+        self.assertEqual(st, 404)
+
+    def test_keep_alive(self):
+        c = self.d.conn()
+        try:
+            socks = set()
+            for _ in range(5):
+                c.request("GET", PATHS[0] + "?emailaddress=a@example.com")
+                r = c.getresponse()
+                self.assertEqual(r.status, 200)
+                self.assertNotEqual((r.getheader("Connection") or "").lower(), "close")
+                r.read()
+                socks.add(id(c.sock))
+            self.assertEqual(len(socks), 1, "connection was not reused")
+        finally:
+            c.close()
+
+    def test_identical_bytes_every_time(self):
+        a = self.d.get(PATHS[0] + "?emailaddress=a@example.com")[2]
+        b = self.d.get(PATHS[2], host="autoconfig.example.net")[2]
+        self.assertEqual(a, b)
+
+
+class Lifecycle(unittest.TestCase):
+    def test_reload_good_and_broken(self):
+        cfg = {"providers": [provider("example.com")]}
+        with Daemon(cfg) as d:
+            self.assertEqual(d.get(PATHS[0] + "?emailaddress=a@new.example")[0], 404)
+            cfg["providers"].append(provider("new.example", name="New"))
+            d.reload(cfg, expect="generation 2")
+            st, _, body = d.get(PATHS[0] + "?emailaddress=a@new.example")
+            self.assertEqual(st, 200)
+            self.assertEqual(parse_autoconfig(body)["displayName"], "New")
+            # A broken config is reported with its position and changes nothing.
+            d.reload('{"providers": [ {"name": 5} ]}', expect="previous config keeps serving")
+            self.assertIn("autoconfd.json:1:", d.log())
+            self.assertEqual(d.get(PATHS[0] + "?emailaddress=a@new.example")[0], 200)
+            d.reload("{ not json", expect="previous config keeps serving")
+            self.assertEqual(d.get(PATHS[0] + "?emailaddress=a@example.com")[0], 200)
+            os.unlink(d.path)
+            d.reload(None, expect="previous config keeps serving")
+            self.assertIn("cannot open", d.log())
+            self.assertEqual(d.get(PATHS[0] + "?emailaddress=a@example.com")[0], 200)
+            self.assertEqual(d.stop(), 0)
+
+    def test_reload_under_load_loses_nothing(self):
+        cfg = {"providers": [provider("example.com")]}
+        with Daemon(cfg) as d:
+            errors, done = [], threading.Event()
+            count = [0]
+
+            def client():
+                c = d.conn()
+                while not done.is_set():
+                    try:
+                        c.request("GET", PATHS[0] + "?emailaddress=a@example.com")
+                        r = c.getresponse()
+                        r.read()
+                        if r.status != 200:
+                            errors.append(r.status)
+                        count[0] += 1
+                    except Exception as e:  # noqa: BLE001 - any failure counts
+                        errors.append(repr(e))
+                        c.close()
+                        c = d.conn()
+                c.close()
+
+            ts = [threading.Thread(target=client) for _ in range(4)]
+            for t in ts:
+                t.start()
+            for i in range(5):
+                time.sleep(0.1)
+                d.reload(cfg, expect="generation %d" % (i + 2))
+            done.set()
+            for t in ts:
+                t.join(10)
+            self.assertEqual(errors, [])
+            self.assertGreater(count[0], 20)
+
+    def test_sigterm_drains_and_exits_zero(self):
+        with Daemon({"providers": [provider()]}) as d:
+            c = d.conn()
+            c.request("GET", PATHS[0] + "?emailaddress=a@example.com")
+            self.assertEqual(c.getresponse().status, 200)
+            # An idle keep-alive connection must not hold up the exit.
+            self.assertEqual(d.stop(signal.SIGTERM, timeout=5), 0)
+            self.assertIn("stopped", d.log())
+            c.close()
+
+    def test_sigint_exits_zero(self):
+        with Daemon({"providers": [provider()]}) as d:
+            self.assertEqual(d.stop(signal.SIGINT), 0)
+
+    def test_ipv6_listener(self):
+        try:
+            port = harness.free_port(socket.AF_INET6, "::1")
+        except OSError:
+            self.skipTest("no IPv6 loopback")
+        d = Daemon({"providers": [provider()]}, listen=["[::1]:%d" % port])
+        with d:
+            c = __import__("http.client").client.HTTPConnection("::1", port, timeout=5)
+            c.request("GET", PATHS[0] + "?emailaddress=a@example.com")
+            self.assertEqual(c.getresponse().status, 200)
+            c.close()
+
+    def test_bad_config_refuses_to_start(self):
+        d = Daemon('{"providers": []}')
+        import subprocess
+        r = subprocess.run([harness.AUTOCONFD, "-c", d.path, "-l", "127.0.0.1:%d" % d.port],
+                           capture_output=True, timeout=10)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"autoconfd.json:1:15: providers: must list at least one provider", r.stderr)
+        d.dir.cleanup()
+
+
+if __name__ == "__main__":
+    harness.main()

@@ -1,0 +1,267 @@
+#include "config.h"
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+#include "unit.h"
+
+/* Loads text and returns the error text ("" when it loaded). */
+static char errs[8192];
+
+static struct conf *
+load(const char *text)
+{
+	struct diag d = { 0 };
+	struct conf *c = conf_load_buffer("t.json", text, strlen(text), &d);
+
+	snprintf(errs, sizeof(errs), "%s%s", d.errors.data ? d.errors.data : "",
+	    d.warnings.data ? d.warnings.data : "");
+	if (c == NULL)
+		ck_assert_int_gt(d.nerrors, 0);
+	diag_free(&d);
+	return c;
+}
+
+static void
+expect_error(const char *text, const char *msg)
+{
+	struct conf *c = load(text);
+
+	ck_assert_msg(c == NULL, "loaded: %s", text);
+	ck_assert_msg(strstr(errs, msg) != NULL, "expected \"%s\" in \"%s\"",
+	    msg, errs);
+}
+
+#define SRV(extra) "{\"protocol\":\"imap\",\"host\":\"imap.x.org\",\"port\":993,\"security\":\"ssl\"" extra "}"
+#define PROV(extra) "{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":[" SRV("") "]" extra "}"
+#define TOP(provs) "{\"providers\":[" provs "]}"
+
+START_TEST(minimal_and_defaults)
+{
+	struct conf *c = load(TOP(PROV("")));
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(c->nproviders, 1);
+	struct provider *p = &c->providers[0];
+	ck_assert_str_eq(p->id, "x.org");
+	ck_assert_str_eq(p->short_name, "X");
+	ck_assert_uint_eq(p->nservers, 1);
+	ck_assert_str_eq(p->servers[0].username, "%EMAILADDRESS%");
+	ck_assert_uint_eq(p->servers[0].nauth, 1);
+	ck_assert_int_eq(p->servers[0].auth[0], AUTH_PASSWORD_CLEARTEXT);
+	ck_assert_uint_eq(p->servers[0].port, 993);
+	ck_assert_uint_eq(c->nlisten, 0);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(syntax_errors_have_positions)
+{
+	expect_error("{\n  \"providers\": [\n    {,}\n  ]\n}", "t.json:3:6: ");
+	expect_error("", "t.json:");
+	expect_error("[1]", "t.json:1:1: the top level must be an object, found an array");
+}
+END_TEST
+
+START_TEST(duplicate_keys)
+{
+	expect_error("{\"providers\": [], \"providers\": []}", "t.json:1:");
+	ck_assert_msg(strstr(errs, "duplicate object key") != NULL, "%s", errs);
+}
+END_TEST
+
+START_TEST(unknown_keys)
+{
+	expect_error("{\"providers\":[" PROV(",\n \"webmial\": \"https://w.x.org\"") "]}",
+	    "t.json:2:2: providers[0].webmial: unknown key \"webmial\" (did you mean \"webmail\"?)");
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":[" SRV(",\"sekurity\":\"ssl\"") "]}"),
+	    "providers[0].servers[0].sekurity: unknown key \"sekurity\" (did you mean \"security\"?)");
+	expect_error("{\"zzzzzzzz\": 1, \"providers\":[" PROV("") "]}",
+	    "t.json:1:2: zzzzzzzz: unknown key \"zzzzzzzz\"\n");
+}
+END_TEST
+
+START_TEST(bad_values)
+{
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":[{\"protocol\":\"imap\",\"host\":\"h.x.org\",\"port\":0,\"security\":\"ssl\"}]}"),
+	    "providers[0].servers[0].port: expected integer 1-65535, found 0");
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":[{\"protocol\":\"imap\",\"host\":\"h.x.org\",\"port\":\"993\",\"security\":\"ssl\"}]}"),
+	    "providers[0].servers[0].port: expected an integer, found a string");
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":[{\"protocol\":\"imap\",\"host\":\"h.x.org\",\"port\":70000,\"security\":\"ssl\"}]}"),
+	    "t.json:1:101: providers[0].servers[0].port: expected integer 1-65535, found 70000");
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":[" SRV(",\"security\":\"tls\"") "]}"),
+	    "duplicate object key");
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":[{\"protocol\":\"imap\",\"host\":\"h.x.org\",\"port\":1,\"security\":\"tls\"}]}"),
+	    "providers[0].servers[0].security: unknown value \"tls\"; expected one of \"ssl\", \"starttls\", \"plain\"");
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":[{\"protocol\":\"imap4\",\"host\":\"h.x.org\",\"port\":1,\"security\":\"ssl\"}]}"),
+	    "providers[0].servers[0].protocol: unknown value \"imap4\"; expected one of \"imap\", \"pop3\", \"smtp\"");
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":[" SRV(",\"auth\":[\"password\"]") "]}"),
+	    "providers[0].servers[0].auth[0]: unknown value \"password\"; expected one of \"password-cleartext\"");
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":[" SRV(",\"auth\":[\"NTLM\",\"NTLM\"]") "]}"),
+	    "providers[0].servers[0].auth[1]: \"NTLM\" listed twice");
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":[" SRV(",\"auth\":[\"OAuth2\"]") "]}"),
+	    "OAuth2 alone makes Thunderbird reject");
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":[" SRV(",\"auth\":[\"NTLM\"]") "]}"),
+	    "Thunderbird for Android rejects the whole file");
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":[" SRV(",\"username\":\"%USER%\"") "]}"),
+	    "providers[0].servers[0].username: unknown placeholder at \"%USER%\"");
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":[" SRV(",\"leave_messages_on_server\":true") "]}"),
+	    "only pop3 servers keep messages");
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":[{\"protocol\":\"imap\",\"host\":\"bad host\",\"port\":1,\"security\":\"ssl\"}]}"),
+	    "providers[0].servers[0].host: \"bad host\" is not a valid host name");
+	expect_error(TOP("{\"domains\":[\"x.org\"],\"servers\":[" SRV("") "]}"),
+	    "t.json:1:15: providers[0]: missing required key \"name\"");
+	expect_error(TOP("{\"name\":\"" "0123456789012345678901234567890123456789012345678901234567890" "\",\"domains\":[\"x.org\"],\"servers\":[" SRV("") "]}"),
+	    "providers[0].name: longer than 60 characters");
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[],\"servers\":[" SRV("") "]}"),
+	    "providers[0].domains: must list at least one domain");
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":[]}"),
+	    "providers[0].servers: must list at least one server");
+	expect_error(TOP(PROV(",\"webmail\":\"ftp://x\"")), "providers[0].webmail: expected an http:// or https:// URL");
+	expect_error(TOP(PROV(",\"oauth2\":{\"issuer\":\"http://x.org\"}")), "providers[0].oauth2.issuer: expected an https:// URL");
+	expect_error(TOP(PROV(",\"name\":\"a\\u0001b\"")), "duplicate object key");
+	expect_error("{\"listen\":[\"1.2.3.4\"]," "\"providers\":[" PROV("") "]}",
+	    "listen[0]: \"1.2.3.4\": expected ADDRESS:PORT");
+	expect_error("{\"listen\":[\"::1:80\"]," "\"providers\":[" PROV("") "]}",
+	    "not an IPv4 address (IPv6 goes in brackets)");
+	expect_error("{\"trusted_proxies\":[\"10.0.0.0/33\"]," "\"providers\":[" PROV("") "]}",
+	    "trusted_proxies[0]: \"10.0.0.0/33\" is not an IP address or address/prefix");
+	expect_error("{\"public_url\":\"https://x.org/?a\"," "\"providers\":[" PROV("") "]}",
+	    "public_url: must not hold a query or fragment");
+}
+END_TEST
+
+START_TEST(domain_conflicts)
+{
+	expect_error(TOP(PROV("") ",{\"id\":\"y.org\",\"name\":\"Y\",\"domains\":[\"y.org\",\"X.ORG\"],\"servers\":[" SRV("") "]}"),
+	    "providers[1].domains[1]: domain \"x.org\" already belongs to provider \"x.org\" (providers[0])");
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"x.org\",\"x.org.\"],\"servers\":[" SRV("") "]}"),
+	    "providers[0].domains[1]: domain \"x.org\" listed twice");
+	expect_error(TOP(PROV("") "," PROV("")), "providers[1].id: id \"x.org\" already used by providers[0]");
+}
+END_TEST
+
+START_TEST(warnings)
+{
+	struct conf *c = load(TOP("{\"name\":\"X\",\"domains\":[\"x.org\",\"10.0.0.1\"],\"servers\":["
+	    "{\"protocol\":\"imap\",\"host\":\"h.x.org\",\"port\":143,\"security\":\"plain\"},"
+	    "{\"protocol\":\"smtp\",\"host\":\"h.x.org\",\"port\":465,\"security\":\"starttls\"}]}"));
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_msg(strstr(errs, "warning: providers[0].domains[1]: \"10.0.0.1\" is an IP address") != NULL, "%s", errs);
+	ck_assert_msg(strstr(errs, "imap is offered only without encryption") != NULL, "%s", errs);
+	ck_assert_msg(strstr(errs, "STARTTLS on port 465") != NULL, "%s", errs);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(lookup)
+{
+	struct conf *c = load(TOP(
+	    "{\"name\":\"X\",\"domains\":[\"x.org\",\"*.hosted.x.org\",\"B\\u00fccher.example\"],\"servers\":[" SRV("") "]},"
+	    "{\"name\":\"Y\",\"domains\":[\"y.org\",\"deep.hosted.x.org\"],\"servers\":[" SRV("") "]}"));
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(conf_lookup(c, "x.org")->name, "X");
+	ck_assert_str_eq(conf_lookup(c, "y.org")->name, "Y");
+	ck_assert_str_eq(conf_lookup(c, "xn--bcher-kva.example")->name, "X");
+	ck_assert_str_eq(conf_lookup(c, "shop.hosted.x.org")->name, "X");
+	ck_assert_str_eq(conf_lookup(c, "a.b.hosted.x.org")->name, "X");
+	ck_assert_str_eq(conf_lookup(c, "deep.hosted.x.org")->name, "Y");
+	ck_assert_ptr_null(conf_lookup(c, "hosted.x.org"));
+	ck_assert_ptr_null(conf_lookup(c, "z.org"));
+	ck_assert_ptr_null(conf_lookup(c, "org"));
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(many_domains_index)
+{
+	struct buf b = { 0 };
+
+	buf_puts(&b, "{\"providers\":[");
+	for (int i = 0; i < 2000; i++)
+		buf_printf(&b, "%s{\"name\":\"P%d\",\"domains\":[\"d%d.example\",\"e%d.example\"],\"servers\":[" SRV("") "]}",
+		    i ? "," : "", i, i, i);
+	buf_puts(&b, "]}");
+	struct conf *c = load(b.data);
+	ck_assert_ptr_nonnull(c);
+	for (int i = 0; i < 2000; i += 7) {
+		char d[32], n[16];
+		snprintf(d, sizeof(d), "e%d.example", i);
+		snprintf(n, sizeof(n), "P%d", i);
+		ck_assert_str_eq(conf_lookup(c, d)->name, n);
+	}
+	conf_free(c);
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(trusted_proxies)
+{
+	struct conf *c = load("{\"trusted_proxies\":[\"127.0.0.1\",\"10.1.0.0/16\",\"fd00::/8\"],\"providers\":[" PROV("") "]}");
+	struct sockaddr_in s4 = { .sin_family = AF_INET };
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
+
+	ck_assert_ptr_nonnull(c);
+	inet_pton(AF_INET, "127.0.0.1", &s4.sin_addr);
+	ck_assert(conf_is_trusted(c, (struct sockaddr *)&s4));
+	inet_pton(AF_INET, "10.1.200.3", &s4.sin_addr);
+	ck_assert(conf_is_trusted(c, (struct sockaddr *)&s4));
+	inet_pton(AF_INET, "10.2.0.1", &s4.sin_addr);
+	ck_assert(!conf_is_trusted(c, (struct sockaddr *)&s4));
+	inet_pton(AF_INET6, "fd12::1", &s6.sin6_addr);
+	ck_assert(conf_is_trusted(c, (struct sockaddr *)&s6));
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &s6.sin6_addr);
+	ck_assert(conf_is_trusted(c, (struct sockaddr *)&s6));
+	inet_pton(AF_INET6, "::1", &s6.sin6_addr);
+	ck_assert(!conf_is_trusted(c, (struct sockaddr *)&s6));
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(files)
+{
+	struct diag d = { 0 };
+	struct conf *c = conf_load(FIXTURES "/no-such-file.json", &d);
+
+	ck_assert_ptr_null(c);
+	ck_assert_ptr_nonnull(strstr(d.errors.data, "no-such-file.json: cannot open: No such file or directory"));
+	diag_free(&d);
+	c = conf_load(FIXTURES, &d);
+	ck_assert_ptr_null(c);
+	ck_assert_ptr_nonnull(strstr(d.errors.data, "not a regular file"));
+	diag_free(&d);
+	c = conf_load(TOP_SRCDIR "/conf/autoconfd.json", &d);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(d.nwarnings, 0);
+	diag_free(&d);
+	conf_free(c);
+}
+END_TEST
+
+static Suite *
+conf_suite(void)
+{
+	Suite *s = suite_create("conf");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, minimal_and_defaults);
+	tcase_add_test(tc, syntax_errors_have_positions);
+	tcase_add_test(tc, duplicate_keys);
+	tcase_add_test(tc, unknown_keys);
+	tcase_add_test(tc, bad_values);
+	tcase_add_test(tc, domain_conflicts);
+	tcase_add_test(tc, warnings);
+	tcase_add_test(tc, lookup);
+	tcase_add_test(tc, many_domains_index);
+	tcase_add_test(tc, trusted_proxies);
+	tcase_add_test(tc, files);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(conf_suite)

@@ -1,0 +1,197 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "conf.h"
+#include "render.h"
+#include "unit.h"
+
+static struct conf *
+load(const char *text)
+{
+	struct diag d = { 0 };
+	struct conf *c = conf_load_buffer("t.json", text, strlen(text), &d);
+
+	ck_assert_msg(c != NULL, "%s", d.errors.data);
+	diag_free(&d);
+	return c;
+}
+
+static xmlDocPtr
+render(const struct provider *p, struct buf *out)
+{
+	ck_assert_int_eq(render_autoconfig(p, out), 0);
+	xmlDocPtr doc = xmlReadMemory(out->data, (int)out->len, "a.xml", NULL,
+	    XML_PARSE_NONET);
+	ck_assert_ptr_nonnull(doc);
+	return doc;
+}
+
+static xmlNodePtr
+next_elem(xmlNodePtr n)
+{
+	while (n != NULL && n->type != XML_ELEMENT_NODE)
+		n = n->next;
+	return n;
+}
+
+static xmlNodePtr
+first_child(xmlNodePtr n)
+{
+	return next_elem(n->children);
+}
+
+static xmlNodePtr
+sibling(xmlNodePtr n)
+{
+	return next_elem(n->next);
+}
+
+static void
+expect_elem(xmlNodePtr n, const char *name, const char *text)
+{
+	ck_assert_ptr_nonnull(n);
+	ck_assert_str_eq((const char *)n->name, name);
+	if (text != NULL) {
+		xmlChar *t = xmlNodeGetContent(n);
+		ck_assert_str_eq((const char *)t, text);
+		xmlFree(t);
+	}
+}
+
+static const char *
+attr(xmlNodePtr n, const char *name)
+{
+	static char v[512];
+	xmlChar *a = xmlGetProp(n, (const xmlChar *)name);
+
+	ck_assert_ptr_nonnull(a);
+	snprintf(v, sizeof(v), "%s", (const char *)a);
+	xmlFree(a);
+	return v;
+}
+
+/* Walks one server element and checks every child in order. */
+static xmlNodePtr
+expect_server(xmlNodePtr n, const char *elem, const char *type,
+    const char *host, const char *port, const char *sock, const char *user,
+    const char *const *auths)
+{
+	expect_elem(n, elem, NULL);
+	ck_assert_str_eq(attr(n, "type"), type);
+	xmlNodePtr c = first_child(n);
+	expect_elem(c, "hostname", host);
+	expect_elem(c = sibling(c), "port", port);
+	expect_elem(c = sibling(c), "socketType", sock);
+	expect_elem(c = sibling(c), "username", user);
+	for (; *auths != NULL; auths++)
+		expect_elem(c = sibling(c), "authentication", *auths);
+	ck_assert_ptr_null(sibling(c));
+	return sibling(n);
+}
+
+START_TEST(full_document_in_order)
+{
+	struct conf *c = load("{\"providers\":[{\"id\":\"mail.example\",\"name\":\"Ex & <Co>\","
+	    "\"short_name\":\"Ex\\\"\",\"domains\":[\"example.com\",\"*.h.example.com\",\"example.net\"],"
+	    "\"servers\":["
+	    "{\"protocol\":\"smtp\",\"host\":\"s.example.com\",\"port\":587,\"security\":\"starttls\",\"auth\":[\"OAuth2\",\"password-encrypted\"],\"username\":\"%EMAILLOCALPART%\"},"
+	    "{\"protocol\":\"imap\",\"host\":\"i.example.com\",\"port\":143,\"security\":\"plain\"},"
+	    "{\"protocol\":\"pop3\",\"host\":\"p.example.com\",\"port\":995,\"security\":\"ssl\"},"
+	    "{\"protocol\":\"imap\",\"host\":\"i.example.com\",\"port\":993,\"security\":\"ssl\"},"
+	    "{\"protocol\":\"smtp\",\"host\":\"s.example.com\",\"port\":465,\"security\":\"ssl\"}],"
+	    "\"documentation\":\"https://example.com/help?a=1&b=2\",\"webmail\":\"https://webmail.example.com/\","
+	    "\"oauth2\":{\"issuer\":\"https://login.example.com\",\"scope\":\"imap smtp\"}}]}");
+	struct buf out = { 0 };
+	xmlDocPtr doc = render(&c->providers[0], &out);
+	static const char *const pw[] = { "password-cleartext", NULL };
+	static const char *const oa[] = { "OAuth2", "password-encrypted", NULL };
+
+	ck_assert_msg(strncmp(out.data, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<clientConfig version=\"1.1\">", 66) == 0, "%s", out.data);
+	ck_assert_ptr_null(strstr(out.data, "xmlns"));
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	expect_elem(root, "clientConfig", NULL);
+	xmlNodePtr ep = first_child(root);
+	expect_elem(ep, "emailProvider", NULL);
+	ck_assert_str_eq(attr(ep, "id"), "mail.example");
+	xmlNodePtr n = first_child(ep);
+	expect_elem(n, "domain", "example.com");
+	ck_assert_ptr_null(n->properties);
+	expect_elem(n = sibling(n), "domain", "example.net");
+	expect_elem(n = sibling(n), "displayName", "Ex & <Co>");
+	expect_elem(n = sibling(n), "displayShortName", "Ex\"");
+	/* Incoming first, in config order, plain left out; then outgoing. */
+	n = sibling(n);
+	n = expect_server(n, "incomingServer", "pop3", "p.example.com", "995", "SSL", "%EMAILADDRESS%", pw);
+	n = expect_server(n, "incomingServer", "imap", "i.example.com", "993", "SSL", "%EMAILADDRESS%", pw);
+	n = expect_server(n, "outgoingServer", "smtp", "s.example.com", "587", "STARTTLS", "%EMAILLOCALPART%", oa);
+	n = expect_server(n, "outgoingServer", "smtp", "s.example.com", "465", "SSL", "%EMAILADDRESS%", pw);
+	expect_elem(n, "documentation", NULL);
+	ck_assert_str_eq(attr(n, "url"), "https://example.com/help?a=1&b=2");
+	expect_elem(first_child(n), "descr", "Ex & <Co> mail settings");
+	ck_assert_ptr_null(sibling(n));
+	n = sibling(ep);
+	expect_elem(n, "webMail", NULL);
+	ck_assert_str_eq(attr(first_child(n), "url"), "https://webmail.example.com/");
+	n = sibling(n);
+	expect_elem(n, "oAuth2", NULL);
+	expect_elem(first_child(n), "issuer", "https://login.example.com");
+	expect_elem(sibling(first_child(n)), "scope", "imap smtp");
+	ck_assert_ptr_null(sibling(n));
+	/* Escaping happened in the bytes, not just in the parse. */
+	ck_assert_ptr_nonnull(strstr(out.data, "Ex &amp; &lt;Co&gt;"));
+	ck_assert_ptr_nonnull(strstr(out.data, "help?a=1&amp;b=2"));
+	xmlFreeDoc(doc);
+	buf_free(&out);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(pop3_leave_on_server)
+{
+	struct conf *c = load("{\"providers\":[{\"name\":\"P\",\"domains\":[\"p.org\"],\"servers\":["
+	    "{\"protocol\":\"pop3\",\"host\":\"p.org\",\"port\":995,\"security\":\"ssl\",\"leave_messages_on_server\":true}]}]}");
+	struct buf out = { 0 };
+	xmlDocPtr doc = render(&c->providers[0], &out);
+
+	ck_assert_ptr_nonnull(strstr(out.data, "<pop3>\n        <leaveMessagesOnServer>true</leaveMessagesOnServer>\n      </pop3>"));
+	xmlFreeDoc(doc);
+	buf_free(&out);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(wildcard_only_provider_names_its_id)
+{
+	struct conf *c = load("{\"providers\":[{\"name\":\"W\",\"domains\":[\"*.w.org\"],\"servers\":["
+	    "{\"protocol\":\"imap\",\"host\":\"w.org\",\"port\":993,\"security\":\"ssl\"}]}]}");
+	struct buf out = { 0 };
+	xmlDocPtr doc = render(&c->providers[0], &out);
+
+	ck_assert_ptr_nonnull(strstr(out.data, "<emailProvider id=\"w.org\">"));
+	ck_assert_ptr_nonnull(strstr(out.data, "<domain>w.org</domain>"));
+	ck_assert_ptr_null(strstr(out.data, "*"));
+	xmlFreeDoc(doc);
+	buf_free(&out);
+	conf_free(c);
+}
+END_TEST
+
+static Suite *
+render_suite(void)
+{
+	Suite *s = suite_create("render");
+	TCase *tc = tcase_create("autoconfig");
+
+	tcase_add_test(tc, full_document_in_order);
+	tcase_add_test(tc, pop3_leave_on_server);
+	tcase_add_test(tc, wildcard_only_provider_names_its_id);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(render_suite)

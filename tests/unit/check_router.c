@@ -1,0 +1,133 @@
+/* The router and endpoints without a network: requests are filled in
+ * directly, as the fuzz harness does. */
+#include "config.h"
+
+#include <string.h>
+
+#include "conf.h"
+#include "request.h"
+#include "site.h"
+#include "unit.h"
+
+struct kv { const char *k, *v; };
+struct fake { struct kv headers[4]; struct kv query[4]; };
+
+static const char *
+find(const struct kv *kv, const char *name)
+{
+	for (; kv->k != NULL; kv++)
+		if (ascii_strcasecmp(kv->k, name) == 0)
+			return kv->v;
+	return NULL;
+}
+
+static const char *
+fake_header(const struct request *rq, const char *name)
+{
+	return find(((struct fake *)rq->ctx)->headers, name);
+}
+
+static const char *
+fake_query(const struct request *rq, const char *name)
+{
+	return find(((struct fake *)rq->ctx)->query, name);
+}
+
+static struct site *site;
+
+static void
+setup(void)
+{
+	const char *text = "{\"providers\":[{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":["
+	    "{\"protocol\":\"imap\",\"host\":\"imap.x.org\",\"port\":993,\"security\":\"ssl\"}]}]}";
+	struct diag d = { 0 };
+	struct conf *c = conf_load_buffer("t.json", text, strlen(text), &d);
+
+	ck_assert_ptr_nonnull(c);
+	site = site_new(c, &d);
+	ck_assert_ptr_nonnull(site);
+	diag_free(&d);
+}
+
+static void
+teardown(void)
+{
+	site_free(site);
+}
+
+static void
+run(enum method m, const char *path, struct fake *f, struct reply *rp)
+{
+	struct request rq = { .method = m, .path = path, .site = site,
+	    .header = fake_header, .query = fake_query, .ctx = f };
+
+	memset(rp, 0, sizeof(*rp));
+	route(&rq, rp);
+}
+
+START_TEST(autoconfig_by_address_and_host)
+{
+	struct fake f = { .query = { { "emailaddress", "a@X.org" } } };
+	struct reply rp;
+
+	run(M_GET, "/mail/config-v1.1.xml", &f, &rp);
+	ck_assert_uint_eq(rp.status, 200);
+	ck_assert_ptr_eq(rp.blob, &site->pc[0].autoconfig);
+	ck_assert_str_eq(rp.endpoint, "autoconfig");
+	ck_assert_ptr_nonnull(strstr(rp.blob->data, "<hostname>imap.x.org</hostname>"));
+	reply_free(&rp);
+
+	struct fake h = { .headers = { { "host", "autoconfig.x.org:443" } } };
+	run(M_HEAD, "/.well-known/autoconfig/mail/config-v1.1.xml", &h, &rp);
+	ck_assert_uint_eq(rp.status, 200);
+	ck_assert_ptr_eq(rp.blob, &site->pc[0].autoconfig);
+	reply_free(&rp);
+}
+END_TEST
+
+START_TEST(errors)
+{
+	struct fake bad = { .query = { { "emailaddress", "<script>@x.org" } } };
+	struct fake unknown = { .query = { { "emailaddress", "a@y.org" } } };
+	struct fake none = { 0 };
+	struct reply rp;
+
+	run(M_GET, "/mail/config-v1.1.xml", &bad, &rp);
+	ck_assert_uint_eq(rp.status, 400);
+	ck_assert_str_eq(rp.ctype, "text/plain; charset=utf-8");
+	ck_assert_str_eq(rp.body.data, "invalid emailaddress: invalid character in local part\n");
+	reply_free(&rp);
+	run(M_GET, "/mail/config-v1.1.xml", &unknown, &rp);
+	ck_assert_uint_eq(rp.status, 404);
+	ck_assert_str_eq(rp.body.data, "no provider serves the domain y.org\n");
+	reply_free(&rp);
+	run(M_GET, "/mail/config-v1.1.xml", &none, &rp);
+	ck_assert_uint_eq(rp.status, 404);
+	reply_free(&rp);
+	run(M_POST, "/mail/config-v1.1.xml", &none, &rp);
+	ck_assert_uint_eq(rp.status, 405);
+	ck_assert_uint_eq(rp.nheaders, 1);
+	ck_assert_str_eq(rp.headers[0].name, "Allow");
+	ck_assert_str_eq(rp.headers[0].value, "GET, HEAD");
+	reply_free(&rp);
+	run(M_GET, "/nope", &none, &rp);
+	ck_assert_uint_eq(rp.status, 404);
+	ck_assert_str_eq(rp.endpoint, "other");
+	reply_free(&rp);
+}
+END_TEST
+
+static Suite *
+router_suite(void)
+{
+	Suite *s = suite_create("router");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, autoconfig_by_address_and_host);
+	tcase_add_test(tc, errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(router_suite)
