@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -55,6 +56,23 @@ render_blob(struct blob *b, int (*fn)(const struct provider *, struct buf *),
 	return 0;
 }
 
+/* The per-provider documents rendered at load time, one line each. */
+static const struct {
+	size_t off;		/* of the blob in struct pcache */
+	int (*render)(const struct provider *, struct buf *);
+	const char *ctype;
+	const char *what;
+} static_docs[] = {
+	{ offsetof(struct pcache, autoconfig), render_autoconfig,
+	    "text/xml; charset=utf-8", "autoconfig document" },
+};
+
+static struct blob *
+pcache_blob(struct pcache *pc, size_t i)
+{
+	return (struct blob *)(void *)((char *)pc + static_docs[i].off);
+}
+
 struct site *
 site_new(struct conf *c, struct diag *d)
 {
@@ -64,12 +82,13 @@ site_new(struct conf *c, struct diag *d)
 	s->pc = xcalloc(c->nproviders, sizeof(struct pcache));
 	for (size_t i = 0; i < c->nproviders; i++) {
 		const struct provider *p = &c->providers[i];
-		struct pcache *pc = &s->pc[i];
 
-		if (render_blob(&pc->autoconfig, render_autoconfig, p,
-		    "text/xml; charset=utf-8") < 0) {
+		for (size_t k = 0; k < ARRAY_LEN(static_docs); k++) {
+			if (render_blob(pcache_blob(&s->pc[i], k),
+			    static_docs[k].render, p, static_docs[k].ctype) == 0)
+				continue;
 			buf_printf(&d->errors, "%s: providers[%zu]: cannot "
-			    "render the autoconfig document\n", c->path, i);
+			    "render the %s\n", c->path, i, static_docs[k].what);
 			d->nerrors++;
 			site_free(s);
 			return NULL;
@@ -84,7 +103,8 @@ site_free(struct site *s)
 	if (s == NULL)
 		return;
 	for (size_t i = 0; i < s->conf->nproviders; i++)
-		blob_free(&s->pc[i].autoconfig);
+		for (size_t k = 0; k < ARRAY_LEN(static_docs); k++)
+			blob_free(pcache_blob(&s->pc[i], k));
 	free(s->pc);
 	conf_free(s->conf);
 	free(s);
