@@ -7,6 +7,8 @@ and stops it. Nothing here leaves loopback; every wait is bounded.
 import http.client
 import json
 import os
+import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -20,7 +22,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.environ.get("TOP_SRCDIR", os.path.dirname(os.path.dirname(HERE)))
 AUTOCONFD = os.environ.get("AUTOCONFD", os.path.join(TOP, "autoconfd"))
 FIXTURES = os.path.join(TOP, "tests", "fixtures")
-START_TIMEOUT = 10.0
+# A command the daemon runs under, e.g. "valgrind --error-exitcode=99"
+# (tests/valgrind.sh); slow wrappers need longer start and stop waits.
+WRAPPER = shlex.split(os.environ.get("AUTOCONFD_WRAPPER", ""))
+SLOW = 10.0 if WRAPPER else 1.0
+START_TIMEOUT = 10.0 * SLOW
+# What ASan, LSan, UBSan and valgrind print when they find something.
+SANITIZER_REPORT = re.compile(
+    r"ERROR: \w*Sanitizer|runtime error:|SUMMARY: \w*Sanitizer|"
+    r"==\d+== (Invalid|Conditional jump|Use of uninitialised|Syscall param|"
+    r"Mismatched free|\d+ bytes in \d+ blocks are definitely)")
 
 
 def free_port(family=socket.AF_INET, host="127.0.0.1"):
@@ -63,6 +74,7 @@ class Daemon:
         self.args = list(args)
         self.env = dict(os.environ, **(env or {}))
         self.proc = None
+        self.stopped = False
         self.lines = []
         self.cond = threading.Condition()
 
@@ -83,7 +95,7 @@ class Daemon:
             self.cond.notify_all()
 
     def start(self):
-        cmd = [AUTOCONFD, "-c", self.path]
+        cmd = WRAPPER + [AUTOCONFD, "-c", self.path]
         for l in self.listen:
             cmd += ["-l", l]
         cmd += self.args
@@ -127,18 +139,39 @@ class Daemon:
         return self.wait_log(expect, 5.0, start=mark)
 
     def stop(self, sig=signal.SIGTERM, timeout=15.0):
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        self.proc.send_signal(sig)
+        """Stops the daemon; returns its exit status. Fails if it crashed
+        or a sanitizer (or valgrind) reported anything on stderr."""
+        if self.proc is None:
+            return None
+        if self.stopped:
+            return self.proc.returncode
+        self.stopped = True
         try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError("autoconfd did not exit within %.0fs" % timeout)
+            if self.proc.poll() is None:
+                self.proc.send_signal(sig)
+                try:
+                    self.proc.wait(timeout * SLOW)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+                    raise AssertionError("autoconfd did not exit within %.0fs"
+                                         % (timeout * SLOW))
         finally:
             self.reader.join(5)
             self.proc.stderr.close()
+        self.check_clean()
+        return self.proc.returncode
+
+    def check_clean(self):
+        """Raises if the log holds a sanitizer report or the daemon died of
+        a signal it was not sent."""
+        log = self.log()
+        if SANITIZER_REPORT.search(log):
+            raise AssertionError("sanitizer report from autoconfd:\n" + log)
+        rc = self.proc.returncode
+        if rc is not None and rc < 0 and -rc not in (signal.SIGTERM, signal.SIGINT,
+                                                      signal.SIGKILL):
+            raise AssertionError("autoconfd died of signal %d; log:\n%s" % (-rc, log))
 
     def conn(self, timeout=5.0):
         return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
