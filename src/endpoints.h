@@ -7,6 +7,8 @@
 
 /* GET /mail/config-v1.1.xml and its aliases. */
 void ep_autoconfig(const struct request *rq, struct reply *rp);
+/* GET /.well-known/user-agent-configuration.json (and without .json). */
+void ep_pacc(const struct request *rq, struct reply *rp);
 
 /* Finds the provider for a request: from the address in the query
  * parameter param when present (em filled, *have_email set), else from the

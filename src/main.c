@@ -12,7 +12,9 @@
 
 #include "conf.h"
 #include "http.h"
+#include "email.h"
 #include "log.h"
+#include "render.h"
 #include "site.h"
 
 #ifndef AUTOCONFD_CONF
@@ -27,6 +29,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: autoconfd [-tv] [-c FILE] [-l ADDR:PORT]...\n"
+"       autoconfd dns DOMAIN [-c FILE]\n"
 "\n"
 "Serves mail client autoconfiguration (Thunderbird autoconfig and more)\n"
 "from one provider config file.\n"
@@ -40,6 +43,11 @@ usage(FILE *f)
 "  -q, --quiet          log warnings and errors only\n"
 "  -h, --help           show this help\n"
 "  -V, --version        show the version\n"
+"\n"
+"Verbs:\n"
+"  dns DOMAIN           print the DNS records to publish for DOMAIN (zone\n"
+"                       file lines: autoconfig/autodiscover names, RFC 6186\n"
+"                       SRV, _autodiscover._tcp, the PACC TXT digest)\n"
 "\n"
 "Signals: SIGHUP reloads the config (a broken one is reported and the old\n"
 "one keeps serving); SIGTERM and SIGINT finish requests and exit.\n"
@@ -96,6 +104,43 @@ reload(const char *path)
 	log_info("loaded %s: generation %llu, %zu providers, %zu domains",
 	    path, (unsigned long long)s->generation, s->conf->nproviders,
 	    count_domains(s->conf));
+}
+
+/* "autoconfd dns DOMAIN": the records for the zone of DOMAIN. */
+static int
+dns_verb(const char *path, const char *arg)
+{
+	char dom[DOMAIN_MAX + 1];
+	struct diag d = { 0 };
+	struct buf out = { 0 };
+	const struct provider *p;
+	const char *why;
+	struct conf *c;
+	int rc = 1;
+
+	if (domain_normalize(arg, strlen(arg), dom, sizeof(dom), &why) < 0) {
+		fprintf(stderr, "autoconfd: dns: \"%s\": %s\n", arg, why);
+		return 1;
+	}
+	c = conf_load(path, &d);
+	if (d.errors.len > 0)
+		fputs(d.errors.data, stderr);
+	diag_free(&d);
+	if (c == NULL)
+		return 1;
+	p = conf_lookup(c, dom);
+	if (p == NULL)
+		fprintf(stderr, "autoconfd: dns: no provider in %s serves %s\n",
+		    path, dom);
+	else if (render_dns(c, p, dom, &out) < 0)
+		fprintf(stderr, "autoconfd: dns: cannot render the records\n");
+	else {
+		fwrite(out.data, 1, out.len, stdout);
+		rc = fflush(stdout) == 0 ? 0 : 1;
+	}
+	buf_free(&out);
+	conf_free(c);
+	return rc;
 }
 
 int
@@ -161,6 +206,14 @@ main(int argc, char **argv)
 			usage(stderr);
 			return 1;
 		}
+	}
+	if (optind < argc && strcmp(argv[optind], "dns") == 0) {
+		if (argc - optind != 2) {
+			fprintf(stderr, "autoconfd: usage: autoconfd dns DOMAIN "
+			    "[-c FILE]\n");
+			return 1;
+		}
+		return dns_verb(path, argv[optind + 1]);
 	}
 	if (optind != argc) {
 		fprintf(stderr, "autoconfd: unexpected argument \"%s\"\n",

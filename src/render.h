@@ -11,4 +11,15 @@
  * placeholders are left for the client to substitute. */
 int render_autoconfig(const struct provider *p, struct buf *out);
 
+/* PACC JSON (draft-ietf-mailmaint-pacc). Byte-stable: the DNS TXT record
+ * carries its digest. */
+int render_pacc(const struct provider *p, struct buf *out);
+/* The server PACC names for a protocol: the first with implicit TLS on the
+ * standard port (993, 995, 465), or NULL. */
+const struct server *pacc_server(const struct provider *p, enum proto proto);
+
+/* The zone-file records an admin publishes for domain (served by p). */
+int render_dns(const struct conf *c, const struct provider *p,
+    const char *domain, struct buf *out);
+
 #endif

@@ -20,6 +20,10 @@ static const struct route routes[] = {
 	    false, ep_autoconfig, "autoconfig" },
 	{ "/v1.1/mail/config-v1.1.xml", M_GET | M_HEAD, false, ep_autoconfig,
 	    "autoconfig" },
+	{ "/.well-known/user-agent-configuration.json", M_GET | M_HEAD, false,
+	    ep_pacc, "pacc" },
+	{ "/.well-known/user-agent-configuration", M_GET | M_HEAD, false,
+	    ep_pacc, "pacc" },
 };
 
 static void

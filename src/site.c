@@ -65,6 +65,8 @@ static const struct {
 } static_docs[] = {
 	{ offsetof(struct pcache, autoconfig), render_autoconfig,
 	    "text/xml; charset=utf-8", "autoconfig document" },
+	{ offsetof(struct pcache, pacc), render_pacc, "application/json",
+	    "PACC document" },
 };
 
 static struct blob *

@@ -19,6 +19,7 @@ struct blob {
 /* Per-provider documents that do not depend on the user. */
 struct pcache {
 	struct blob autoconfig;
+	struct blob pacc;
 };
 
 struct site {

@@ -7,6 +7,7 @@
 #include <libxml/tree.h>
 
 #include "conf.h"
+#include "digest.h"
 #include "render.h"
 #include "unit.h"
 
@@ -181,6 +182,42 @@ START_TEST(wildcard_only_provider_names_its_id)
 }
 END_TEST
 
+START_TEST(digests_known_vectors)
+{
+	static const uint8_t dns_ns[16] = { 0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad,
+	    0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8 };
+	char d[DIGEST_B64_LEN + 1], u[UUID_STR_LEN + 1];
+
+	digest_sha256_b64("abc", 3, d);
+	ck_assert_str_eq(d, "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
+	digest_sha256_b64("", 0, d);
+	ck_assert_str_eq(d, "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+	/* RFC 4122 style v5 of the DNS namespace and "www.example.com". */
+	uuid_v5(dns_ns, "www.example.com", u);
+	ck_assert_str_eq(u, "2ED6657D-E927-568B-95E1-2665A8AEA6A2");
+}
+END_TEST
+
+START_TEST(pacc_exact_bytes)
+{
+	struct conf *c = load("{\"providers\":[{\"name\":\"P \\\"q\\\" <&>\",\"domains\":[\"p.org\"],\"servers\":["
+	    "{\"protocol\":\"imap\",\"host\":\"i.p.org\",\"port\":143,\"security\":\"starttls\"},"
+	    "{\"protocol\":\"imap\",\"host\":\"j.p.org\",\"port\":993,\"security\":\"ssl\",\"auth\":[\"OAuth2\",\"password-encrypted\"]},"
+	    "{\"protocol\":\"smtp\",\"host\":\"s.p.org\",\"port\":465,\"security\":\"ssl\"}],"
+	    "\"oauth2\":{\"issuer\":\"https://id.p.org\"}}]}");
+	struct buf out = { 0 };
+
+	ck_assert_int_eq(render_pacc(&c->providers[0], &out), 0);
+	ck_assert_str_eq(out.data, "{\"protocols\":{\"imap\":{\"host\":\"j.p.org\"},"
+	    "\"smtp\":{\"host\":\"s.p.org\"}},\"authentication\":{\"password\":true,"
+	    "\"oauth-public\":{\"issuer\":\"https://id.p.org\"}},\"info\":{\"provider\":"
+	    "{\"name\":\"P \\\"q\\\" <&>\",\"shortName\":\"P \\\"q\\\" <&>\"}}}");
+	ck_assert_ptr_null(pacc_server(&c->providers[0], PROTO_POP3));
+	buf_free(&out);
+	conf_free(c);
+}
+END_TEST
+
 static Suite *
 render_suite(void)
 {
@@ -190,6 +227,10 @@ render_suite(void)
 	tcase_add_test(tc, full_document_in_order);
 	tcase_add_test(tc, pop3_leave_on_server);
 	tcase_add_test(tc, wildcard_only_provider_names_its_id);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("pacc");
+	tcase_add_test(tc, digests_known_vectors);
+	tcase_add_test(tc, pacc_exact_bytes);
 	suite_add_tcase(s, tc);
 	return s;
 }

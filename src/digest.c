@@ -1,0 +1,55 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
+#include "digest.h"
+#include "log.h"
+#include "util.h"
+
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void
+digest_sha256_b64(const void *data, size_t len, char out[DIGEST_B64_LEN + 1])
+{
+	uint8_t h[33] = { 0 };	/* one spare zero byte rounds to 3s */
+	size_t i, o = 0;
+
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, data, len, h) < 0)
+		fatalx("SHA-256 unavailable");
+	for (i = 0; i < 33; i += 3) {
+		uint32_t v = (uint32_t)h[i] << 16 | (uint32_t)h[i + 1] << 8 |
+		    h[i + 2];
+
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = b64[v >> 6 & 63];
+		out[o++] = b64[v & 63];
+	}
+	out[DIGEST_B64_LEN - 1] = '=';	/* 32 bytes: one padding char */
+	out[DIGEST_B64_LEN] = '\0';
+}
+
+void
+uuid_v5(const uint8_t ns[16], const char *name, char out[UUID_STR_LEN + 1])
+{
+	gnutls_hash_hd_t hd;
+	uint8_t h[20];
+
+	if (gnutls_hash_init(&hd, GNUTLS_DIG_SHA1) < 0)
+		fatalx("SHA-1 unavailable");
+	gnutls_hash(hd, ns, 16);
+	gnutls_hash(hd, name, strlen(name));
+	gnutls_hash_deinit(hd, h);
+	h[6] = (uint8_t)((h[6] & 0x0f) | 0x50);	/* version 5 */
+	h[8] = (uint8_t)((h[8] & 0x3f) | 0x80);	/* RFC 4122 variant */
+	snprintf(out, UUID_STR_LEN + 1,
+	    "%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-"
+	    "%02X%02X%02X%02X%02X%02X",
+	    h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9],
+	    h[10], h[11], h[12], h[13], h[14], h[15]);
+}

@@ -1,0 +1,152 @@
+/* The DNS records an admin publishes so clients find this server: zone-file
+ * lines, ready to paste (PROTOCOLS.md section 5). */
+#include "config.h"
+
+#include <string.h>
+
+#include "digest.h"
+#include "email.h"
+#include "render.h"
+
+#define TTL "3600"
+
+/* RFC 6186 and RFC 8314 service labels: implicit TLS, then STARTTLS. */
+static const char *const srv_label[PROTO_COUNT][2] = {
+	[PROTO_IMAP] = { "_imaps", "_imap" },
+	[PROTO_POP3] = { "_pop3s", "_pop3" },
+	[PROTO_SMTP] = { "_submissions", "_submission" },
+};
+
+/* The host of public_url if it is a DNS name (not an IP literal), with its
+ * port; 0 when unknown. */
+static int
+public_host(const struct conf *c, char *host, size_t hostsz,
+    unsigned int *port, bool *https)
+{
+	const char *u = c->public_url, *h, *end, *colon;
+	const char *why;
+
+	if (u == NULL)
+		return -1;
+	*https = strncmp(u, "https://", 8) == 0;
+	h = u + (*https ? 8 : 7);
+	end = h + strcspn(h, "/");
+	colon = memchr(h, ':', (size_t)(end - h));
+	*port = *https ? 443 : 80;
+	if (colon != NULL) {
+		unsigned int v = 0;
+
+		for (const char *d = colon + 1; d < end; d++)
+			v = v * 10 + (unsigned int)(*d - '0');
+		*port = v;
+		end = colon;
+	}
+	if (*h == '[' || domain_normalize(h, (size_t)(end - h), host, hostsz,
+	    &why) < 0 || domain_is_ipv4(host))
+		return -1;
+	return 0;
+}
+
+static void
+cname(struct buf *out, const char *label, const char *domain,
+    const char *target)
+{
+	if (target == NULL)
+		buf_printf(out, "; %s.%s.\t" TTL "\tIN\tCNAME\t<this server>. "
+		    "(set \"public_url\" to fill this in, or give it A/AAAA "
+		    "records)\n", label, domain);
+	else if (strncmp(target, label, strlen(label)) == 0 &&
+	    target[strlen(label)] == '.' &&
+	    strcmp(target + strlen(label) + 1, domain) == 0)
+		buf_printf(out, "; %s.%s. is the public_url host itself: "
+		    "give it A/AAAA records\n", label, domain);
+	else
+		buf_printf(out, "%s.%s.\t" TTL "\tIN\tCNAME\t%s.\n", label,
+		    domain, target);
+}
+
+static void
+srv_records(struct buf *out, const struct provider *p, enum proto proto,
+    const char *domain)
+{
+	bool seen[2] = { false, false };
+	unsigned int rank = 0;
+
+	/* The admin's order within a protocol is the preference: it becomes
+	 * the priority across both labels, as RFC 6186 clients compare them. */
+	for (size_t i = 0; i < p->nservers; i++) {
+		const struct server *s = &p->servers[i];
+		int tls = s->security == SEC_SSL ? 0 : 1;
+
+		if (s->proto != proto || !server_advertised(s))
+			continue;
+		buf_printf(out, "%s._tcp.%s.\t" TTL "\tIN\tSRV\t%u 1 %u %s.\n",
+		    srv_label[proto][tls], domain, rank++, s->port, s->host);
+		seen[tls] = true;
+	}
+	for (int tls = 0; tls < 2; tls++)
+		if (!seen[tls])
+			buf_printf(out, "%s._tcp.%s.\t" TTL "\tIN\tSRV\t"
+			    "0 0 0 .\n", srv_label[proto][tls], domain);
+}
+
+int
+render_dns(const struct conf *c, const struct provider *p,
+    const char *domain, struct buf *out)
+{
+	char host[DOMAIN_MAX + 1], digest[DIGEST_B64_LEN + 1];
+	struct buf pacc = { 0 };
+	unsigned int port = 0;
+	bool https = false, known;
+
+	if (render_pacc(p, &pacc) < 0) {
+		buf_free(&pacc);
+		return -1;
+	}
+	digest_sha256_b64(pacc.data, pacc.len, digest);
+	buf_free(&pacc);
+	known = public_host(c, host, sizeof(host), &port, &https) == 0;
+
+	buf_printf(out, "; DNS records for %s, served by provider %s (%s)\n",
+	    domain, p->id, p->name);
+	buf_printf(out, "; from %s\n", c->path);
+	if (!known)
+		buf_printf(out, "; \"public_url\" names no host: the targets of "
+		    "this server are left for you to fill in\n");
+
+	buf_puts(out, "\n; Thunderbird autoconfig and Outlook Autodiscover "
+	    "host names\n");
+	cname(out, "autoconfig", domain, known ? host : NULL);
+	cname(out, "autodiscover", domain, known ? host : NULL);
+
+	buf_puts(out, "\n; RFC 6186 and RFC 8314 service records: lower "
+	    "priority is preferred,\n; target \".\" means not offered\n");
+	for (int k = 0; k < PROTO_COUNT; k++)
+		srv_records(out, p, (enum proto)k, domain);
+
+	buf_puts(out, "\n; Outlook: Autodiscover service record (https)\n");
+	if (known && https)
+		buf_printf(out, "_autodiscover._tcp.%s.\t" TTL "\tIN\tSRV\t"
+		    "0 0 %u %s.\n", domain, port, host);
+	else
+		buf_printf(out, "; _autodiscover._tcp.%s.\t" TTL "\tIN\tSRV\t"
+		    "0 0 443 <this server>. (needs an https \"public_url\")\n",
+		    domain);
+
+	buf_puts(out, "\n; PACC (draft-ietf-mailmaint-pacc): the TXT digest "
+	    "covers the exact bytes served at\n; https://ua-auto-config.");
+	buf_printf(out, "%s/.well-known/user-agent-configuration.json;\n"
+	    "; publish it again after every change to this provider\n",
+	    domain);
+	if (pacc_server(p, PROTO_IMAP) == NULL &&
+	    pacc_server(p, PROTO_POP3) == NULL)
+		buf_puts(out, "; warning: no IMAP on 993 or POP3 on 995 with "
+		    "implicit TLS: PACC clients get no incoming server\n");
+	if (pacc_server(p, PROTO_SMTP) == NULL)
+		buf_puts(out, "; warning: no SMTP on 465 with implicit TLS: "
+		    "PACC clients get no outgoing server\n");
+	cname(out, "ua-auto-config", domain, known ? host : NULL);
+	buf_printf(out, "_ua-auto-config.%s.\t" TTL "\tIN\tTXT\t"
+	    "\"v=UAAC1; a=sha256; d=%s\"\n", domain, digest);
+	return 0;
+}
