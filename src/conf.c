@@ -982,11 +982,148 @@ conf_is_trusted(const struct conf *c, const struct sockaddr *sa)
 
 /* ---- top level --------------------------------------------------------- */
 
+/* An optional integer key within [min, max]. */
+static void
+opt_uint(struct ld *l, json_t *obj, const char *key, unsigned int min,
+    unsigned int max, unsigned int *out)
+{
+	json_t *v;
+	size_t s;
+
+	if ((v = member(l, obj, key, JSON_INTEGER, false, &s)) == NULL)
+		return;
+	json_int_t n = json_integer_value(v);
+	if (n < (json_int_t)min || n > (json_int_t)max)
+		err(l, "expected integer %u-%u, found %lld", min, max,
+		    (long long)n);
+	else
+		*out = (unsigned int)n;
+	pop(l, s);
+}
+
+static bool
+opt_bool(struct ld *l, json_t *obj, const char *key, bool dflt)
+{
+	json_t *v;
+	size_t s;
+	bool r = dflt;
+
+	if ((v = member(l, obj, key, JSON_TRUE, false, &s)) != NULL) {
+		r = json_is_true(v);
+		pop(l, s);
+	}
+	return r;
+}
+
+static void
+load_limits(struct ld *l, json_t *o, struct limits *lim)
+{
+	static const char *const keys[] = { "threads", "connections",
+	    "connections_per_ip", "timeout", "header_max", "body_max", NULL };
+
+	check_keys(l, o, keys);
+	opt_uint(l, o, "threads", 0, 256, &lim->threads);
+	opt_uint(l, o, "connections", 1, 1000000, &lim->connections);
+	opt_uint(l, o, "connections_per_ip", 0, 1000000, &lim->per_ip);
+	opt_uint(l, o, "timeout", 1, 3600, &lim->timeout);
+	opt_uint(l, o, "header_max", 4096, 1024 * 1024, &lim->header_max);
+	opt_uint(l, o, "body_max", 1024, 1024 * 1024, &lim->body_max);
+}
+
+/* An absolute file name; l->path must name it. */
+static const char *
+file_value(struct ld *l, json_t *v)
+{
+	const char *f = string_value(l, v, 4096);
+
+	if (f != NULL && f[0] != '/') {
+		err(l, "expected an absolute file name, found \"%s\"", f);
+		return NULL;
+	}
+	return f;
+}
+
+static void
+load_tls(struct ld *l, json_t *o, struct conf *c)
+{
+	static const char *const keys[] = { "certificate", "key", "ports",
+	    NULL };
+	struct tls_conf *t = region_alloc(l->r, sizeof(*t));
+	json_t *v;
+	size_t s;
+
+	check_keys(l, o, keys);
+	if ((v = member(l, o, "certificate", JSON_STRING, true, &s)) != NULL) {
+		t->certificate = file_value(l, v);
+		pop(l, s);
+	}
+	if ((v = member(l, o, "key", JSON_STRING, true, &s)) != NULL) {
+		t->key = file_value(l, v);
+		pop(l, s);
+	}
+	if ((v = member(l, o, "ports", JSON_ARRAY, false, &s)) != NULL) {
+		size_t n = json_array_size(v);
+
+		if (n == 0 || n > ARRAY_LEN(t->ports))
+			err(l, "expected 1-%zu ports", ARRAY_LEN(t->ports));
+		for (size_t i = 0; i < n && i < ARRAY_LEN(t->ports); i++) {
+			size_t s2 = push_idx(l, i);
+			json_t *jp = json_array_get(v, i);
+
+			if (!json_is_integer(jp) || json_integer_value(jp) < 1 ||
+			    json_integer_value(jp) > 65535)
+				err(l, "expected integer 1-65535");
+			else
+				t->ports[t->nports++] =
+				    (uint16_t)json_integer_value(jp);
+			pop(l, s2);
+		}
+		pop(l, s);
+	} else
+		t->ports[t->nports++] = 443;
+	c->tls = t;
+}
+
+static void
+load_operations(struct ld *l, json_t *root, struct conf *c)
+{
+	static const struct limits dflt = LIMITS_DEFAULT;
+	json_t *v;
+	size_t s;
+
+	c->limits = dflt;
+	if ((v = member(l, root, "limits", JSON_OBJECT, false, &s)) != NULL) {
+		load_limits(l, v, &c->limits);
+		pop(l, s);
+	}
+	if ((v = member(l, root, "access_log", JSON_STRING, false, &s)) !=
+	    NULL) {
+		const char *a = json_string_value(v);
+
+		if (strcmp(a, "stderr") == 0)
+			c->access_log = "stderr";
+		else if (a[0] == '/')
+			c->access_log = string_value(l, v, 4096);
+		else if (strcmp(a, "off") != 0)
+			err(l, "expected \"off\", \"stderr\" or an absolute "
+			    "file name, found \"%s\"", a);
+		pop(l, s);
+	}
+	c->log_full_addresses = opt_bool(l, root, "log_full_addresses", false);
+	c->healthz = opt_bool(l, root, "healthz", true);
+	c->metrics = opt_bool(l, root, "metrics", true);
+	if ((v = member(l, root, "tls", JSON_OBJECT, false, &s)) != NULL) {
+		load_tls(l, v, c);
+		pop(l, s);
+	}
+}
+
 static void
 load_top(struct ld *l, json_t *root, struct conf *c)
 {
 	static const char *const keys[] = { "listen", "public_url",
-	    "trusted_proxies", "providers", NULL };
+	    "trusted_proxies", "providers", "limits", "access_log",
+	    "log_full_addresses", "healthz", "metrics", "tls", NULL };
 	json_t *v;
 	size_t s, i;
 
@@ -1052,6 +1189,8 @@ load_top(struct ld *l, json_t *root, struct conf *c)
 		}
 		pop(l, s);
 	}
+
+	load_operations(l, root, c);
 
 	if ((v = member(l, root, "providers", JSON_ARRAY, true, &s)) != NULL) {
 		size_t n = json_array_size(v);

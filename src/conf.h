@@ -83,6 +83,26 @@ struct cidr {
 	unsigned int prefix;
 };
 
+/* Server limits ("limits"); applied when the server starts. */
+struct limits {
+	unsigned int threads;		/* workers per socket; 0: one per CPU */
+	unsigned int connections;	/* open connections per socket */
+	unsigned int per_ip;		/* per client address; 0: no limit */
+	unsigned int timeout;		/* seconds a connection may idle */
+	unsigned int header_max;	/* bytes for request line and headers */
+	unsigned int body_max;		/* bytes of request body accepted */
+};
+
+#define LIMITS_DEFAULT { 0, 1024, 0, 15, 16 * 1024, 8 * 1024 }
+
+/* Direct HTTPS ("tls"): one certificate for every TLS socket. */
+struct tls_conf {
+	const char *certificate;	/* PEM chain, leaf first */
+	const char *key;		/* PEM private key */
+	uint16_t ports[8];		/* sockets on these ports speak TLS */
+	size_t nports;
+};
+
 struct conf {
 	struct region *region;
 	const char *path;
@@ -97,6 +117,11 @@ struct conf {
 	struct dom_slot { const char *domain; struct provider *p; } *dtab;
 	size_t dtab_mask;
 	uint64_t generation;
+	struct limits limits;
+	const char *access_log;		/* NULL: off; "stderr"; or a path */
+	bool log_full_addresses;	/* else only the domain of an address */
+	bool healthz, metrics;		/* endpoints switched on */
+	struct tls_conf *tls;		/* NULL: plain HTTP only */
 };
 
 /* Diagnostics: "file:line:col: path: message", one per line. */

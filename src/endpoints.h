@@ -10,6 +10,12 @@ void ep_autoconfig(const struct request *rq, struct reply *rp);
 /* GET /.well-known/user-agent-configuration.json (and without .json). */
 void ep_pacc(const struct request *rq, struct reply *rp);
 
+/* GET /healthz: 200 "ok" while a config is loaded ("healthz": false: 404). */
+void ep_healthz(const struct request *rq, struct reply *rp);
+
+/* GET /metrics: Prometheus text ("metrics": false: 404). */
+void ep_metrics(const struct request *rq, struct reply *rp);
+
 /* Finds the provider for a request: from the address in the query
  * parameter param when present (em filled, *have_email set), else from the
  * Host header. On failure fills rp (400 bad address, 404 unknown domain)

@@ -13,8 +13,10 @@
 
 #include <microhttpd.h>
 
+#include "accesslog.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "site.h"
 
@@ -43,6 +45,7 @@ struct conn {
 	char *body;			/* allocated on the first POST */
 	size_t body_len;
 	size_t discarded;
+	struct timespec start;		/* headers in */
 };
 
 void
@@ -114,13 +117,69 @@ queue_reply(struct MHD_Connection *c, struct reply *rp)
 	return ret;
 }
 
+static uint64_t
+usec_since(const struct timespec *t0)
+{
+	struct timespec now;
+	int64_t us;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (int64_t)(now.tv_sec - t0->tv_sec) * 1000000 +
+	    (now.tv_nsec - t0->tv_nsec) / 1000;
+	return us > 0 ? (uint64_t)us : 0;
+}
+
+/* Metrics and the access log for a request answered with rp. */
+static void
+account(struct MHD_Connection *c, const struct conn *cs, const char *method,
+    const char *url, const struct site *s, const struct reply *rp)
+{
+	uint64_t usec = usec_since(&cs->start);
+	const char *ep = rp->endpoint != NULL ? rp->endpoint : "other";
+
+	metrics_request(ep, rp->status, usec);
+	if (!alog_enabled())
+		return;
+
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	struct alog_entry e = {
+		.when = time(NULL),
+		.peer = ci != NULL ? ci->client_addr : NULL,
+		.method = method,
+		.path = url,
+		.status = rp->status,
+		.bytes = rp->blob != NULL ? rp->blob->len : rp->body.len,
+		.usec = usec,
+		.endpoint = ep,
+		.user_agent = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_USER_AGENT),
+	};
+	e.email = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+	    "emailaddress");
+	if (e.email == NULL)
+		e.email = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+		    "Email");
+	if (s != NULL) {
+		e.full_addresses = s->conf->log_full_addresses;
+		if (e.peer != NULL && conf_is_trusted(s->conf, e.peer))
+			e.forwarded_for = MHD_lookup_connection_value(c,
+			    MHD_HEADER_KIND, "X-Forwarded-For");
+	}
+	alog_write(&e);
+}
+
 static enum MHD_Result
-answer_now(struct MHD_Connection *c, unsigned int status, const char *text)
+answer_early(struct MHD_Connection *c, const struct conn *cs,
+    const char *method, const char *url, unsigned int status,
+    const char *text)
 {
 	struct reply rp = { 0 };
 	enum MHD_Result ret;
 
 	reply_text(&rp, status, "%s", text);
+	rp.endpoint = "other";
+	account(c, cs, method, url, NULL, &rp);
 	ret = queue_reply(c, &rp);
 	reply_free(&rp);
 	return ret;
@@ -151,6 +210,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		cs->too_large = false;
 		cs->body_len = 0;
 		cs->discarded = 0;
+		clock_gettime(CLOCK_MONOTONIC, &cs->start);
 		*req_cls = cs;
 		atomic_fetch_add(&in_flight, 1);
 
@@ -166,7 +226,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 			 * before the body is sent (Expect: 100-continue
 			 * clients then never send it). */
 			if (errno == 0 && n > opts.body_max)
-				return answer_now(c, 413,
+				return answer_early(c, cs, method, url, 413,
 				    "request body too large");
 		}
 		return MHD_YES;
@@ -187,7 +247,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_YES;
 	}
 	if (cs->too_large)
-		return answer_now(c, 413, "request body too large");
+		return answer_early(c, cs, method, url, 413,
+		    "request body too large");
 
 	memset(&rq, 0, sizeof(rq));
 	rq.method = method_of(method);
@@ -206,9 +267,11 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 
 	struct site *s = site_acquire();
 	if (s == NULL)
-		return answer_now(c, 503, "no configuration loaded");
+		return answer_early(c, cs, method, url, 503,
+		    "no configuration loaded");
 	rq.site = s;
 	route(&rq, &rp);
+	account(c, cs, method, url, s, &rp);
 	ret = queue_reply(c, &rp);
 	site_release(s);
 	reply_free(&rp);
@@ -241,12 +304,14 @@ connection(void *cls, struct MHD_Connection *c, void **socket_context,
 
 		cs->c = c;
 		*socket_context = cs;
+		metrics_connections(1);
 	} else {
 		struct conn *cs = *socket_context;
 
 		if (cs != NULL) {
 			free(cs->body);
 			free(cs);
+			metrics_connections(-1);
 		}
 		*socket_context = NULL;
 	}
@@ -318,17 +383,26 @@ http_start(const struct http_opts *o)
 
 		if (l->family == AF_INET6)
 			flags |= MHD_USE_IPv6;
+		struct MHD_OptionItem mo[16];
+		size_t n = 0;
+
+#define OPT(o, v, p) mo[n++] = (struct MHD_OptionItem){ (o), (v), (p) }
+		/* The logger first, or MHD prints to stderr before it. */
+		OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, NULL);
+		OPT(MHD_OPTION_LISTEN_SOCKET, l->fd, NULL);
+		if (o->threads > 1)
+			OPT(MHD_OPTION_THREAD_POOL_SIZE, o->threads, NULL);
+		OPT(MHD_OPTION_CONNECTION_LIMIT, o->conn_limit, NULL);
+		OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_limit, NULL);
+		OPT(MHD_OPTION_CONNECTION_TIMEOUT, o->timeout, NULL);
+		OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)o->header_max,
+		    NULL);
+		OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, NULL);
+		OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)connection, NULL);
+		OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
 		l->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL,
-		    MHD_OPTION_LISTEN_SOCKET, l->fd,
-		    MHD_OPTION_THREAD_POOL_SIZE, o->threads,
-		    MHD_OPTION_CONNECTION_LIMIT, o->conn_limit,
-		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_limit,
-		    MHD_OPTION_CONNECTION_TIMEOUT, o->timeout,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_max,
-		    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-		    MHD_OPTION_NOTIFY_CONNECTION, connection, NULL,
-		    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-		    MHD_OPTION_END);
+		    MHD_OPTION_ARRAY, mo, MHD_OPTION_END);
 		if (l->d == NULL) {
 			log_warnx("cannot start serving on %s", l->text);
 			return -1;

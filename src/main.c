@@ -10,11 +10,13 @@
 
 #include <libxml/parser.h>
 
+#include "accesslog.h"
 #include "conf.h"
 #include "http.h"
 #include "email.h"
 #include "log.h"
 #include "render.h"
+#include "metrics.h"
 #include "site.h"
 
 #ifndef AUTOCONFD_CONF
@@ -89,18 +91,45 @@ load_site(const char *path)
 }
 
 static void
+http_opts_from(struct http_opts *ho, const struct limits *lim)
+{
+	http_default_opts(ho);
+	if (lim->threads > 0)
+		ho->threads = lim->threads;
+	ho->conn_limit = lim->connections;
+	ho->per_ip_limit = lim->per_ip;
+	ho->timeout = lim->timeout;
+	ho->header_max = lim->header_max;
+	ho->body_max = lim->body_max;
+}
+
+static void
 reload(const char *path)
 {
-	struct site *s;
+	struct site *s, *old;
+	uint64_t gen;
 
 	log_info("reloading %s", path);
 	s = load_site(path);
 	if (s == NULL) {
+		old = site_acquire();
+		gen = old != NULL ? old->generation : 0;
+		site_release(old);
+		metrics_reload(false, gen);
 		log_warnx("reload of %s failed; the previous config keeps "
 		    "serving", path);
 		return;
 	}
+	old = site_acquire();
+	if (old != NULL && memcmp(&old->conf->limits, &s->conf->limits,
+	    sizeof(struct limits)) != 0)
+		log_warnx("changed \"limits\" take effect at the next "
+		    "restart");
+	site_release(old);
+	/* A log that cannot be opened keeps the previous one. */
+	alog_open(s->conf->access_log);
 	site_publish(s);
+	metrics_reload(true, s->generation);
 	log_info("loaded %s: generation %llu, %zu providers, %zu domains",
 	    path, (unsigned long long)s->generation, s->conf->nproviders,
 	    count_domains(s->conf));
@@ -257,14 +286,19 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (s->conf->tls != NULL)
+		fatalx("%s: \"tls\" is not supported yet", path);
+	if (alog_open(s->conf->access_log) < 0)
+		fatalx("cannot open the access log");
 	site_publish(s);
+	metrics_reload(true, s->generation);
 	log_info("loaded %s: generation %llu, %zu providers, %zu domains",
 	    path, (unsigned long long)s->generation, s->conf->nproviders,
 	    count_domains(s->conf));
 	if (nlargs > 0 ? http_listen(largs, nlargs) < 0 :
 	    http_listen(s->conf->listen, s->conf->nlisten) < 0)
 		fatalx("cannot listen");
-	http_default_opts(&ho);
+	http_opts_from(&ho, &s->conf->limits);
 	if (http_start(&ho) < 0)
 		fatalx("cannot start the HTTP server");
 	log_info("autoconfd %s ready", PACKAGE_VERSION);

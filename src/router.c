@@ -24,6 +24,8 @@ static const struct route routes[] = {
 	    ep_pacc, "pacc" },
 	{ "/.well-known/user-agent-configuration", M_GET | M_HEAD, false,
 	    ep_pacc, "pacc" },
+	{ "/healthz", M_GET | M_HEAD, false, ep_healthz, "healthz" },
+	{ "/metrics", M_GET | M_HEAD, false, ep_metrics, "metrics" },
 };
 
 static void

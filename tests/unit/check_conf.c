@@ -243,6 +243,102 @@ START_TEST(files)
 }
 END_TEST
 
+#define OPS(extra) "{" extra ",\"providers\":[" PROV("") "]}"
+
+START_TEST(operations_defaults)
+{
+	struct conf *c = load(TOP(PROV("")));
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(c->limits.threads, 0);
+	ck_assert_uint_eq(c->limits.connections, 1024);
+	ck_assert_uint_eq(c->limits.per_ip, 0);
+	ck_assert_uint_eq(c->limits.timeout, 15);
+	ck_assert_uint_eq(c->limits.header_max, 16384);
+	ck_assert_uint_eq(c->limits.body_max, 8192);
+	ck_assert_ptr_null(c->access_log);
+	ck_assert(!c->log_full_addresses);
+	ck_assert(c->healthz);
+	ck_assert(c->metrics);
+	ck_assert_ptr_null(c->tls);
+	conf_free(c);
+
+	c = load(OPS("\"limits\":{\"threads\":3,\"connections\":50,"
+	    "\"connections_per_ip\":5,\"timeout\":2,\"header_max\":8192,"
+	    "\"body_max\":2048},\"access_log\":\"/var/log/a.log\","
+	    "\"log_full_addresses\":true,\"healthz\":false,\"metrics\":false,"
+	    "\"tls\":{\"certificate\":\"/c.pem\",\"key\":\"/k.pem\","
+	    "\"ports\":[443,8443]}"));
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(c->limits.threads, 3);
+	ck_assert_uint_eq(c->limits.connections, 50);
+	ck_assert_uint_eq(c->limits.per_ip, 5);
+	ck_assert_uint_eq(c->limits.timeout, 2);
+	ck_assert_uint_eq(c->limits.header_max, 8192);
+	ck_assert_uint_eq(c->limits.body_max, 2048);
+	ck_assert_str_eq(c->access_log, "/var/log/a.log");
+	ck_assert(c->log_full_addresses);
+	ck_assert(!c->healthz);
+	ck_assert(!c->metrics);
+	ck_assert_str_eq(c->tls->certificate, "/c.pem");
+	ck_assert_str_eq(c->tls->key, "/k.pem");
+	ck_assert_uint_eq(c->tls->nports, 2);
+	ck_assert_uint_eq(c->tls->ports[1], 8443);
+	conf_free(c);
+
+	c = load(OPS("\"access_log\":\"stderr\",\"tls\":{\"certificate\":"
+	    "\"/c\",\"key\":\"/k\"}"));
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->access_log, "stderr");
+	ck_assert_uint_eq(c->tls->nports, 1);
+	ck_assert_uint_eq(c->tls->ports[0], 443);
+	conf_free(c);
+	c = load(OPS("\"access_log\":\"off\""));
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_null(c->access_log);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(operations_errors)
+{
+	expect_error(OPS("\"limits\":{\"connections\":0}"),
+	    "t.json:1:26: limits.connections: expected integer 1-1000000, found 0");
+	expect_error(OPS("\"limits\":{\"threads\":1000}"),
+	    "limits.threads: expected integer 0-256, found 1000");
+	expect_error(OPS("\"limits\":{\"timeout\":\"15\"}"),
+	    "limits.timeout: expected an integer, found a string");
+	expect_error(OPS("\"limits\":{\"header_max\":100}"),
+	    "limits.header_max: expected integer 4096-1048576, found 100");
+	expect_error(OPS("\"limits\":{\"body_max\":0}"),
+	    "limits.body_max: expected integer 1024-1048576, found 0");
+	expect_error(OPS("\"limits\":{\"conections\":5}"),
+	    "limits.conections: unknown key \"conections\" (did you mean \"connections\"?)");
+	expect_error(OPS("\"limits\":[]"),
+	    "limits: expected an object, found an array");
+	expect_error(OPS("\"access_log\":\"access.log\""),
+	    "access_log: expected \"off\", \"stderr\" or an absolute file name, found \"access.log\"");
+	expect_error(OPS("\"access_log\":true"),
+	    "access_log: expected a string, found a boolean");
+	expect_error(OPS("\"healthz\":\"yes\""),
+	    "healthz: expected a boolean, found a string");
+	expect_error(OPS("\"metrics\":1"),
+	    "metrics: expected a boolean, found an integer");
+	expect_error(OPS("\"log_full_addresses\":null"),
+	    "log_full_addresses: expected a boolean, found null");
+	expect_error(OPS("\"tls\":{\"certificate\":\"/c\"}"),
+	    "tls: missing required key \"key\"");
+	expect_error(OPS("\"tls\":{\"certificate\":\"c.pem\",\"key\":\"/k\"}"),
+	    "tls.certificate: expected an absolute file name, found \"c.pem\"");
+	expect_error(OPS("\"tls\":{\"certificate\":\"/c\",\"key\":\"/k\",\"ports\":[]}"),
+	    "tls.ports: expected 1-8 ports");
+	expect_error(OPS("\"tls\":{\"certificate\":\"/c\",\"key\":\"/k\",\"ports\":[0]}"),
+	    "tls.ports[0]: expected integer 1-65535");
+	expect_error(OPS("\"tls\":{\"cert\":\"/c\",\"key\":\"/k\"}"),
+	    "tls.cert: unknown key \"cert\"");
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -260,6 +356,8 @@ conf_suite(void)
 	tcase_add_test(tc, many_domains_index);
 	tcase_add_test(tc, trusted_proxies);
 	tcase_add_test(tc, files);
+	tcase_add_test(tc, operations_defaults);
+	tcase_add_test(tc, operations_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }

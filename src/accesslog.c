@@ -1,0 +1,230 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "accesslog.h"
+#include "log.h"
+
+#define FIELD_MAX 256
+
+/* The log's descriptor number never changes once opened: a reopen dup3()s
+ * the new file onto it, so a worker writing at that moment writes to the
+ * old file or the new one, never to a recycled descriptor. */
+static atomic_int log_fd = -1;
+static atomic_bool log_on;
+
+int
+alog_open(const char *target)
+{
+	int fd, cur = atomic_load(&log_fd);
+
+	if (target == NULL) {
+		atomic_store(&log_on, false);
+		if (cur < 0)
+			return 0;
+		/* Let go of the file without freeing the number. */
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	} else if (strcmp(target, "stderr") == 0)
+		fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	else
+		fd = open(target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+		    O_NOCTTY, 0640);
+	if (fd < 0) {
+		log_warn("access log %s", target != NULL ? target : "off");
+		return -1;
+	}
+	if (cur < 0)
+		atomic_store(&log_fd, fd);
+	else {
+		if (dup3(fd, cur, O_CLOEXEC) < 0) {
+			log_warn("access log %s", target);
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	atomic_store(&log_on, target != NULL);
+	return 0;
+}
+
+bool
+alog_enabled(void)
+{
+	return atomic_load_explicit(&log_on, memory_order_relaxed);
+}
+
+struct out {
+	char *p;
+	size_t len, size;
+};
+
+static void
+put(struct out *o, const char *s, size_t n)
+{
+	if (n > o->size - o->len)
+		n = o->size - o->len;
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+static void
+puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+/* Request data is escaped: nothing a client sends can forge a line or a
+ * field. Spaces survive only inside quotes. At most max bytes of output. */
+static void
+put_escaped(struct out *o, const char *s, size_t max, bool quoted)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, start = o->len;
+
+	if (s == NULL || *s == '\0') {
+		puts_(o, quoted ? "\"\"" : "-");
+		return;
+	}
+	if (quoted)
+		put(o, "\"", 1);
+	for (i = 0; s[i] != '\0' && o->len - start < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\' ||
+		    (c == ' ' && !quoted)) {
+			char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+			put(o, e, 4);
+		} else
+			put(o, (const char *)&c, 1);
+	}
+	if (s[i] != '\0')
+		puts_(o, "...");
+	if (quoted)
+		put(o, "\"", 1);
+}
+
+/* A path with the local part of any address in it masked: a segment
+ * "local@domain" becomes "*@domain". */
+static void
+put_path(struct out *o, const char *path, bool full)
+{
+	char tmp[FIELD_MAX + 1];
+	size_t n = 0;
+	const char *p = path;
+
+	if (full || path == NULL || strchr(path, '@') == NULL) {
+		put_escaped(o, path, FIELD_MAX, false);
+		return;
+	}
+	while (*p != '\0' && n < FIELD_MAX) {
+		size_t seg = strcspn(p, "/");
+		const char *at = memrchr(p, '@', seg);
+
+		if (at != NULL && at > p) {
+			tmp[n++] = '*';
+			seg -= (size_t)(at - p);
+			p = at;
+		}
+		if (seg > FIELD_MAX - n)
+			seg = FIELD_MAX - n;
+		memcpy(tmp + n, p, seg);
+		n += seg;
+		p += seg;
+		if (*p == '/' && n < FIELD_MAX)
+			tmp[n++] = *p++;
+	}
+	tmp[n] = '\0';
+	put_escaped(o, tmp, FIELD_MAX, false);
+}
+
+static void
+put_client(struct out *o, const struct alog_entry *e)
+{
+	char addr[INET6_ADDRSTRLEN] = "-";
+
+	if (e->forwarded_for != NULL && e->forwarded_for[0] != '\0') {
+		/* The last hop is the one the trusted proxy saw. */
+		const char *last = strrchr(e->forwarded_for, ',');
+		char tmp[64];
+		size_t n;
+
+		last = last != NULL ? last + 1 : e->forwarded_for;
+		while (*last == ' ' || *last == '\t')
+			last++;
+		n = strcspn(last, " \t");
+		if (n >= sizeof(tmp))
+			n = sizeof(tmp) - 1;
+		memcpy(tmp, last, n);
+		tmp[n] = '\0';
+		put_escaped(o, tmp, sizeof(tmp), false);
+		return;
+	}
+	if (e->peer != NULL && e->peer->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
+		    e->peer)->sin_addr, addr, sizeof(addr));
+	else if (e->peer != NULL && e->peer->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)
+		    e->peer)->sin6_addr, addr, sizeof(addr));
+	puts_(o, addr);
+}
+
+size_t
+alog_format(const struct alog_entry *e, char *buf, size_t size)
+{
+	/* The formatting thread's last second, to skip strftime. */
+	static _Thread_local time_t stamp_t = -1;
+	static _Thread_local char stamp[32];
+	struct out o = { buf, 0, size - 1 };
+	char num[64];
+	int n;
+
+	if (e->when != stamp_t) {
+		struct tm tm;
+
+		gmtime_r(&e->when, &tm);
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		stamp_t = e->when;
+	}
+	puts_(&o, stamp);
+	put(&o, " ", 1);
+	put_client(&o, e);
+	put(&o, " ", 1);
+	put_escaped(&o, e->method, 16, false);
+	put(&o, " ", 1);
+	put_path(&o, e->path, e->full_addresses);
+	n = snprintf(num, sizeof(num), " %u %llu %llu ", e->status,
+	    (unsigned long long)e->bytes, (unsigned long long)e->usec);
+	if (n > 0)
+		put(&o, num, (size_t)n);
+	put_escaped(&o, e->endpoint, 32, false);
+	put(&o, " ", 1);
+	if (e->email != NULL && !e->full_addresses) {
+		const char *at = strrchr(e->email, '@');
+		put_escaped(&o, at != NULL ? at + 1 : NULL, FIELD_MAX, false);
+	} else
+		put_escaped(&o, e->email, FIELD_MAX, false);
+	put(&o, " ", 1);
+	put_escaped(&o, e->user_agent, FIELD_MAX, true);
+	buf[o.len++] = '\n';
+	return o.len;
+}
+
+void
+alog_write(const struct alog_entry *e)
+{
+	char line[ALOG_LINE_MAX];
+	size_t n = alog_format(e, line, sizeof(line));
+
+	/* O_APPEND and one write per line: lines from workers never mix. A
+	 * full disk is not worth stopping an answer for. */
+	if (write(atomic_load_explicit(&log_fd, memory_order_relaxed), line,
+	    n) < 0)
+		return;
+}

@@ -1,0 +1,177 @@
+#include "config.h"
+
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+#include "metrics.h"
+
+#define ENDPOINTS_MAX 32
+
+/* Statuses with their own counter; the rest are counted as "other". */
+static const unsigned int codes[] = { 200, 204, 301, 302, 304, 400, 401,
+    403, 404, 405, 408, 413, 414, 429, 431, 500, 501, 503 };
+#define NCODES (ARRAY_LEN(codes) + 1)
+
+/* Upper bounds of the response time buckets, in microseconds. */
+static const uint64_t bounds[] = { 50, 100, 250, 500, 1000, 2500, 5000,
+    10000, 25000, 100000, 1000000 };
+#define NBOUNDS ARRAY_LEN(bounds)
+
+struct ep_stats {
+	_Atomic(const char *) name;
+	atomic_ullong by_code[NCODES];
+	atomic_ullong hist[NBOUNDS + 1];	/* last: over every bound */
+	atomic_ullong usec_sum;
+};
+
+static struct ep_stats eps[ENDPOINTS_MAX];
+static atomic_int open_conns;
+static atomic_ullong reloads, reload_failures;
+static atomic_ullong generation;
+static time_t started;
+
+/* The slot of an endpoint label, claimed on first use without a lock. */
+static struct ep_stats *
+ep_slot(const char *name)
+{
+	for (size_t i = 0; i < ENDPOINTS_MAX; i++) {
+		const char *cur = atomic_load_explicit(&eps[i].name,
+		    memory_order_acquire);
+
+		if (cur == NULL) {
+			const char *expect = NULL;
+
+			if (atomic_compare_exchange_strong(&eps[i].name,
+			    &expect, name))
+				return &eps[i];
+			cur = expect;
+		}
+		if (cur == name || strcmp(cur, name) == 0)
+			return &eps[i];
+	}
+	return &eps[ENDPOINTS_MAX - 1];	/* full: lump into the last one */
+}
+
+static size_t
+code_index(unsigned int status)
+{
+	for (size_t i = 0; i < ARRAY_LEN(codes); i++)
+		if (codes[i] == status)
+			return i;
+	return NCODES - 1;
+}
+
+void
+metrics_request(const char *endpoint, unsigned int status, uint64_t usec)
+{
+	struct ep_stats *e = ep_slot(endpoint != NULL ? endpoint : "other");
+	size_t b = 0;
+
+	while (b < NBOUNDS && usec > bounds[b])
+		b++;
+	atomic_fetch_add_explicit(&e->by_code[code_index(status)], 1,
+	    memory_order_relaxed);
+	atomic_fetch_add_explicit(&e->hist[b], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&e->usec_sum, usec, memory_order_relaxed);
+}
+
+void
+metrics_connections(int delta)
+{
+	atomic_fetch_add_explicit(&open_conns, delta, memory_order_relaxed);
+}
+
+void
+metrics_reload(bool ok, uint64_t gen)
+{
+	if (started == 0)
+		started = time(NULL);
+	else
+		atomic_fetch_add(ok ? &reloads : &reload_failures, 1);
+	atomic_store(&generation, gen);
+}
+
+static unsigned long long
+get(atomic_ullong *a)
+{
+	return atomic_load_explicit(a, memory_order_relaxed);
+}
+
+void
+metrics_render(struct buf *o)
+{
+	buf_puts(o,
+	    "# HELP autoconfd_requests_total Requests answered, by endpoint "
+	    "and status.\n"
+	    "# TYPE autoconfd_requests_total counter\n");
+	for (size_t i = 0; i < ENDPOINTS_MAX; i++) {
+		const char *n = atomic_load(&eps[i].name);
+
+		if (n == NULL)
+			break;
+		for (size_t k = 0; k < NCODES; k++) {
+			unsigned long long v = get(&eps[i].by_code[k]);
+
+			if (v == 0)
+				continue;
+			if (k < ARRAY_LEN(codes))
+				buf_printf(o, "autoconfd_requests_total{endpoint="
+				    "\"%s\",code=\"%u\"} %llu\n", n, codes[k], v);
+			else
+				buf_printf(o, "autoconfd_requests_total{endpoint="
+				    "\"%s\",code=\"other\"} %llu\n", n, v);
+		}
+	}
+	buf_puts(o,
+	    "# HELP autoconfd_request_duration_seconds Time from the request "
+	    "headers to the queued response.\n"
+	    "# TYPE autoconfd_request_duration_seconds histogram\n");
+	for (size_t i = 0; i < ENDPOINTS_MAX; i++) {
+		const char *n = atomic_load(&eps[i].name);
+		unsigned long long cum = 0;
+
+		if (n == NULL)
+			break;
+		for (size_t b = 0; b <= NBOUNDS; b++) {
+			cum += get(&eps[i].hist[b]);
+			if (b < NBOUNDS)
+				buf_printf(o, "autoconfd_request_duration_seconds"
+				    "_bucket{endpoint=\"%s\",le=\"%g\"} %llu\n",
+				    n, (double)bounds[b] / 1e6, cum);
+			else
+				buf_printf(o, "autoconfd_request_duration_seconds"
+				    "_bucket{endpoint=\"%s\",le=\"+Inf\"} %llu\n",
+				    n, cum);
+		}
+		buf_printf(o, "autoconfd_request_duration_seconds_sum"
+		    "{endpoint=\"%s\"} %.6f\n", n,
+		    (double)get(&eps[i].usec_sum) / 1e6);
+		buf_printf(o, "autoconfd_request_duration_seconds_count"
+		    "{endpoint=\"%s\"} %llu\n", n, cum);
+	}
+	buf_printf(o,
+	    "# HELP autoconfd_open_connections Client connections open now.\n"
+	    "# TYPE autoconfd_open_connections gauge\n"
+	    "autoconfd_open_connections %d\n"
+	    "# HELP autoconfd_config_generation Generation of the config "
+	    "serving now (1 at start, +1 per successful reload).\n"
+	    "# TYPE autoconfd_config_generation gauge\n"
+	    "autoconfd_config_generation %llu\n"
+	    "# HELP autoconfd_config_reloads_total Successful reloads.\n"
+	    "# TYPE autoconfd_config_reloads_total counter\n"
+	    "autoconfd_config_reloads_total %llu\n"
+	    "# HELP autoconfd_config_reload_failures_total Reloads refused "
+	    "because the new config was invalid.\n"
+	    "# TYPE autoconfd_config_reload_failures_total counter\n"
+	    "autoconfd_config_reload_failures_total %llu\n"
+	    "# HELP autoconfd_start_time_seconds Start time, seconds since "
+	    "the epoch.\n"
+	    "# TYPE autoconfd_start_time_seconds gauge\n"
+	    "autoconfd_start_time_seconds %lld\n"
+	    "# HELP autoconfd_build_info Version of the running daemon.\n"
+	    "# TYPE autoconfd_build_info gauge\n"
+	    "autoconfd_build_info{version=\"%s\"} 1\n",
+	    atomic_load(&open_conns), get(&generation), get(&reloads),
+	    get(&reload_failures), (long long)started, PACKAGE_VERSION);
+}

@@ -1,0 +1,22 @@
+/* Counters for /metrics, updated lock-free by the workers. */
+#ifndef AUTOCONFD_METRICS_H
+#define AUTOCONFD_METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util.h"
+
+/* One answered request: endpoint label (a static string), status, and the
+ * microseconds from its headers to its response. */
+void metrics_request(const char *endpoint, unsigned int status,
+    uint64_t usec);
+/* Open connections go up and down by delta. */
+void metrics_connections(int delta);
+/* A reload finished: ok or failed; generation is the one now serving. */
+void metrics_reload(bool ok, uint64_t generation);
+
+/* The Prometheus text exposition (format 0.0.4). */
+void metrics_render(struct buf *out);
+
+#endif

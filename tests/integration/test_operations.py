@@ -1,0 +1,313 @@
+#!/usr/bin/env python3
+"""Operations against the real daemon: /healthz, /metrics, the access log,
+and the limits from the config."""
+import os
+import re
+import socket
+import time
+import unittest
+
+import harness
+from harness import Daemon, provider
+
+AC = "/mail/config-v1.1.xml"
+LINE = re.compile(r'^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) (\S+) (\S+) (\S+) (\d{3}) '
+                  r'(\d+) (\d+) (\S+) (\S+) "(.*)"$')
+
+
+def config(**top):
+    cfg = {"providers": [provider()]}
+    cfg.update(top)
+    return cfg
+
+
+def metrics(d):
+    """The /metrics text parsed into {(name, frozenset(labels)): value}."""
+    st, h, body = d.get("/metrics")
+    assert st == 200, st
+    assert h["content-type"] == "text/plain; version=0.0.4; charset=utf-8", h
+    out = {}
+    for line in body.decode().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r'^([a-z_]+)(?:\{(.*)\})? (\S+)$', line)
+        assert m, line
+        labels = frozenset(re.findall(r'(\w+)="([^"]*)"', m.group(2) or ""))
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+def counter(m, name, **labels):
+    return m.get((name, frozenset(labels.items())), 0)
+
+
+def wait_for(pred, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    return pred()
+
+
+class HealthAndMetrics(unittest.TestCase):
+
+    def test_healthz(self):
+        with Daemon(config()) as d:
+            st, h, body = d.get("/healthz")
+            self.assertEqual((st, body), (200, b"ok\n"))
+            self.assertEqual(h["content-type"], "text/plain; charset=utf-8")
+            self.assertEqual(h["cache-control"], "no-store")
+            st, h, body = d.request("HEAD", "/healthz")
+            self.assertEqual((st, body), (200, b""))
+            st, h, _ = d.request("POST", "/healthz", body=b"")
+            self.assertEqual(st, 405)
+            self.assertEqual(h["allow"], "GET, HEAD")
+
+    def test_metrics_count_requests(self):
+        with Daemon(config()) as d:
+            for _ in range(3):
+                self.assertEqual(d.get(AC + "?emailaddress=a@example.com")[0], 200)
+            self.assertEqual(d.get(AC + "?emailaddress=a@unknown.example")[0], 404)
+            self.assertEqual(d.get("/nowhere")[0], 404)
+            m = metrics(d)
+            self.assertEqual(counter(m, "autoconfd_requests_total",
+                                     endpoint="autoconfig", code="200"), 3)
+            self.assertEqual(counter(m, "autoconfd_requests_total",
+                                     endpoint="autoconfig", code="404"), 1)
+            self.assertEqual(counter(m, "autoconfd_requests_total",
+                                     endpoint="other", code="404"), 1)
+            self.assertEqual(counter(m, "autoconfd_request_duration_seconds_count",
+                                     endpoint="autoconfig"), 4)
+            self.assertEqual(counter(m, "autoconfd_request_duration_seconds_bucket",
+                                     endpoint="autoconfig", le="+Inf"), 4)
+            # Buckets are cumulative.
+            prev = 0
+            for le in ("5e-05", "0.0001", "0.00025", "0.0005", "0.001", "0.0025",
+                       "0.005", "0.01", "0.025", "0.1", "1", "+Inf"):
+                v = counter(m, "autoconfd_request_duration_seconds_bucket",
+                            endpoint="autoconfig", le=le)
+                self.assertGreaterEqual(v, prev)
+                prev = v
+            self.assertEqual(counter(m, "autoconfd_config_generation"), 1)
+            self.assertEqual(counter(m, "autoconfd_config_reload_failures_total"), 0)
+            self.assertEqual(counter(m, "autoconfd_build_info", version="0.1.0"), 1)
+            self.assertGreater(counter(m, "autoconfd_start_time_seconds"), 1.6e9)
+
+    def test_metrics_reloads_and_connections(self):
+        with Daemon(config()) as d:
+            d.reload(config(), expect="generation 2")
+            d.reload("{ broken", expect="previous config keeps serving")
+            m = metrics(d)
+            self.assertEqual(counter(m, "autoconfd_config_generation"), 2)
+            self.assertEqual(counter(m, "autoconfd_config_reloads_total"), 1)
+            self.assertEqual(counter(m, "autoconfd_config_reload_failures_total"), 1)
+            # The /metrics connection itself is open while it is answered.
+            self.assertEqual(counter(m, "autoconfd_open_connections"), 1)
+            held = [socket.create_connection((d.host, d.port)) for _ in range(3)]
+            try:
+                self.assertTrue(wait_for(lambda: counter(
+                    metrics(d), "autoconfd_open_connections") == 4))
+            finally:
+                for s in held:
+                    s.close()
+            self.assertTrue(wait_for(lambda: counter(
+                metrics(d), "autoconfd_open_connections") == 1))
+
+    def test_switched_off(self):
+        with Daemon(config(healthz=False, metrics=False)) as d:
+            self.assertEqual(d.get("/healthz")[:1], (404,))
+            self.assertEqual(d.get("/metrics")[0], 404)
+            self.assertEqual(d.get(AC + "?emailaddress=a@example.com")[0], 200)
+            # Switched on again by a reload.
+            d.reload(config(), expect="generation 2")
+            self.assertEqual(d.get("/healthz")[0], 200)
+            self.assertEqual(d.get("/metrics")[0], 200)
+
+
+class AccessLog(unittest.TestCase):
+
+    def read_lines(self, path, n):
+        def got():
+            if not os.path.exists(path):
+                return None
+            with open(path, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+            return lines if len(lines) >= n else None
+        lines = wait_for(got)
+        self.assertIsNotNone(lines, "fewer than %d lines in %s" % (n, path))
+        return lines
+
+    def test_file_lines_and_privacy(self):
+        cfg = config(trusted_proxies=["127.0.0.1"])
+        with Daemon(cfg) as d:
+            log = os.path.join(d.dir.name, "access.log")
+            cfg["access_log"] = log
+            d.reload(cfg, expect="generation 2")
+            d.get(AC + "?emailaddress=alice@example.com&x=secret",
+                  headers={"User-Agent": 'Thunder "bird"\x7f',
+                           "Authorization": "Basic c2VjcmV0OnB3"})
+            d.get("/autodiscover/autodiscover.json/v1.0/bob@example.com?Protocol=x",
+                  headers={"X-Forwarded-For": "203.0.113.5, 198.51.100.9"})
+            d.request("HEAD", "/healthz")
+            lines = self.read_lines(log, 3)
+            self.assertEqual(len(lines), 3, lines)
+            m = [LINE.match(l) for l in lines]
+            self.assertTrue(all(m), lines)
+            f = m[0].groups()
+            self.assertEqual(f[1:], ("127.0.0.1", "GET", AC, "200",
+                                     str(len(d.get(AC + "?emailaddress=a@example.com")[2])),
+                                     f[6], "autoconfig", "example.com",
+                                     'Thunder \\x22bird\\x22\\x7f'))
+            self.assertLessEqual(abs(time.mktime(time.strptime(f[0], "%Y-%m-%dT%H:%M:%SZ"))
+                                     - time.mktime(time.gmtime())), 60)
+            f = m[1].groups()
+            # A trusted proxy's X-Forwarded-For names the client.
+            self.assertEqual(f[1:6], ("198.51.100.9", "GET",
+                                      "/autodiscover/autodiscover.json/v1.0/*@example.com",
+                                      "404", f[5]))
+            self.assertEqual(m[2].group(3, 4, 5, 8), ("HEAD", "/healthz", "200", "healthz"))
+            text = "\n".join(lines)
+            for secret in ("alice", "bob", "secret", "c2VjcmV0", "Basic", "x="):
+                self.assertNotIn(secret, text)
+
+    def test_full_addresses_and_untrusted_proxy(self):
+        with Daemon(config(log_full_addresses=True)) as d:
+            log = os.path.join(d.dir.name, "a.log")
+            d.reload(config(log_full_addresses=True, access_log=log),
+                     expect="generation 2")
+            d.get(AC + "?emailaddress=alice@example.com",
+                  headers={"X-Forwarded-For": "203.0.113.5"})
+            f = LINE.match(self.read_lines(log, 1)[0]).groups()
+            # No trusted proxies: the header is the client's word only.
+            self.assertEqual(f[1], "127.0.0.1")
+            self.assertEqual(f[8], "alice@example.com")
+
+    def test_reopen_on_sighup(self):
+        with Daemon(config()) as d:
+            log = os.path.join(d.dir.name, "access.log")
+            cfg = config(access_log=log)
+            d.reload(cfg, expect="generation 2")
+            d.get("/healthz")
+            self.read_lines(log, 1)
+            os.rename(log, log + ".1")
+            d.get("/healthz?after=rename")      # still goes to the renamed file
+            d.reload(cfg, expect="generation 3")
+            d.get("/metrics")
+            self.assertEqual(len(self.read_lines(log + ".1", 2)), 2)
+            new = self.read_lines(log, 1)
+            self.assertEqual(len(new), 1)
+            self.assertIn(" GET /metrics 200 ", new[0])
+            # Switched off by a reload: nothing more is written.
+            d.reload(config(), expect="generation 4")
+            d.get("/healthz")
+            d.get("/metrics")
+            self.assertEqual(len(self.read_lines(log, 1)), 1)
+
+    def test_stderr(self):
+        with Daemon(config(access_log="stderr")) as d:
+            d.get(AC, host="autoconfig.example.com")
+            i = d.wait_log(" GET " + AC + " 200 ")
+            self.assertTrue(LINE.match(d.lines[i]), d.lines[i])
+
+    def test_unwritable_log_keeps_previous(self):
+        with Daemon(config()) as d:
+            bad = os.path.join(d.dir.name, "no-such-dir", "a.log")
+            d.reload(config(access_log=bad), expect="access log")
+            self.assertEqual(d.get("/healthz")[0], 200)
+
+
+class Limits(unittest.TestCase):
+
+    def test_body_cap_from_config(self):
+        with Daemon(config(limits={"body_max": 1024})) as d:
+            st, _, body = d.request("POST", AC, body=b"x" * 1025)
+            self.assertEqual((st, body), (413, b"request body too large\n"))
+            st, _, _ = d.request("POST", AC, body=b"x" * 1024)
+            self.assertEqual(st, 405)
+
+    def test_header_cap_from_config(self):
+        with Daemon(config(limits={"header_max": 4096})) as d:
+            st, _, _ = d.get(AC, host="autoconfig.example.com",
+                             headers={"X-Pad": "a" * 3000})
+            self.assertEqual(st, 200)
+            out = d.raw(b"GET " + AC.encode() + b" HTTP/1.1\r\nHost: x\r\nX-Pad: "
+                        + b"a" * 6000 + b"\r\n\r\n")
+            self.assertRegex(out, rb"^HTTP/1\.1 (431|413) ")
+            self.assertTrue(d.alive())
+
+    def test_idle_clients_do_not_block_others(self):
+        """Idle and slow clients up to the limit: a normal client is answered."""
+        limit = 24
+        with Daemon(config(limits={"connections": limit, "threads": 1,
+                                   "timeout": 30})) as d:
+            idle = []
+            try:
+                for i in range(limit - 2):
+                    s = socket.create_connection((d.host, d.port), timeout=5)
+                    if i % 2:
+                        s.sendall(b"GET " + AC.encode() + b" HTTP/1.1\r\nHo")
+                    idle.append(s)
+                # Every idle client is accepted before the normal one comes.
+                self.assertTrue(wait_for(lambda: counter(
+                    metrics(d), "autoconfd_open_connections") == limit - 1))
+                for _ in range(3):
+                    st, _, body = d.get(AC + "?emailaddress=a@example.com")
+                    self.assertEqual(st, 200)
+                # With every slot taken, a new client waits in the listen
+                # queue (MHD stops accepting) until a slot frees.
+                idle.append(socket.create_connection((d.host, d.port), timeout=5))
+                idle.append(socket.create_connection((d.host, d.port), timeout=5))
+                extra = socket.create_connection((d.host, d.port), timeout=1)
+                try:
+                    extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                    with self.assertRaises(socket.timeout):
+                        extra.recv(100)
+                    idle.pop(0).close()
+                    extra.settimeout(5)
+                    self.assertTrue(extra.recv(100).startswith(b"HTTP/1.1 200 "))
+                finally:
+                    extra.close()
+            finally:
+                for s in idle:
+                    s.close()
+            self.assertTrue(wait_for(lambda: d.get("/healthz")[0] == 200))
+
+    def test_idle_timeout_closes(self):
+        with Daemon(config(limits={"timeout": 1})) as d:
+            s = socket.create_connection((d.host, d.port), timeout=10)
+            try:
+                s.sendall(b"GET / HTTP/1.1\r\nHo")
+                t0 = time.monotonic()
+                self.assertEqual(s.recv(100), b"")
+                self.assertLess(time.monotonic() - t0, 9)
+            finally:
+                s.close()
+
+    def test_per_ip_limit(self):
+        with Daemon(config(limits={"connections_per_ip": 2})) as d:
+            a = socket.create_connection((d.host, d.port), timeout=5)
+            b = socket.create_connection((d.host, d.port), timeout=5)
+            try:
+                c = socket.create_connection((d.host, d.port), timeout=5)
+                c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                try:
+                    self.assertEqual(c.recv(100), b"")
+                except ConnectionResetError:
+                    pass
+                c.close()
+                a.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.assertTrue(a.recv(100).startswith(b"HTTP/1.1 200 "))
+            finally:
+                a.close()
+                b.close()
+
+    def test_limits_change_needs_restart(self):
+        with Daemon(config()) as d:
+            d.reload(config(limits={"connections": 10}),
+                     expect='changed "limits" take effect at the next restart')
+
+
+if __name__ == "__main__":
+    harness.main()

@@ -1,0 +1,188 @@
+/* The access log line and the metrics exposition. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "accesslog.h"
+#include "metrics.h"
+#include "unit.h"
+
+static char line[ALOG_LINE_MAX];
+
+static const char *
+fmt(const struct alog_entry *e)
+{
+	size_t n = alog_format(e, line, sizeof(line));
+
+	ck_assert_uint_gt(n, 0);
+	ck_assert_int_eq(line[n - 1], '\n');
+	line[n - 1] = '\0';
+	ck_assert_ptr_null(strchr(line, '\n'));
+	return line;
+}
+
+static struct sockaddr_in peer4;
+static struct sockaddr_in6 peer6;
+
+static struct alog_entry
+entry(void)
+{
+	struct alog_entry e = {
+		.when = 1795306078,	/* 2026-11-22T00:07:58Z */
+		.peer = (struct sockaddr *)&peer4,
+		.method = "GET",
+		.path = "/mail/config-v1.1.xml",
+		.email = "alice@example.com",
+		.status = 200,
+		.bytes = 486,
+		.usec = 9,
+		.endpoint = "autoconfig",
+		.user_agent = "Thunderbird/128.0",
+	};
+
+	peer4.sin_family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.7", &peer4.sin_addr);
+	return e;
+}
+
+START_TEST(access_line)
+{
+	struct alog_entry e = entry();
+
+	ck_assert_str_eq(fmt(&e), "2026-11-22T00:07:58Z 192.0.2.7 GET "
+	    "/mail/config-v1.1.xml 200 486 9 autoconfig example.com "
+	    "\"Thunderbird/128.0\"");
+	e.full_addresses = true;
+	ck_assert_str_eq(fmt(&e), "2026-11-22T00:07:58Z 192.0.2.7 GET "
+	    "/mail/config-v1.1.xml 200 486 9 autoconfig alice@example.com "
+	    "\"Thunderbird/128.0\"");
+	peer6.sin6_family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8::1", &peer6.sin6_addr);
+	e.peer = (struct sockaddr *)&peer6;
+	e.email = NULL;
+	e.user_agent = NULL;
+	e.full_addresses = false;
+	ck_assert_str_eq(fmt(&e), "2026-11-22T00:07:58Z 2001:db8::1 GET "
+	    "/mail/config-v1.1.xml 200 486 9 autoconfig - \"\"");
+}
+END_TEST
+
+START_TEST(access_addresses_in_path)
+{
+	struct alog_entry e = entry();
+
+	e.path = "/autodiscover/autodiscover.json/v1.0/bob@example.org";
+	e.email = "not-an-address";
+	ck_assert_str_eq(fmt(&e), "2026-11-22T00:07:58Z 192.0.2.7 GET "
+	    "/autodiscover/autodiscover.json/v1.0/*@example.org 200 486 9 "
+	    "autoconfig - \"Thunderbird/128.0\"");
+	e.path = "/@x/a@b@c/d";
+	ck_assert_str_eq(fmt(&e), "2026-11-22T00:07:58Z 192.0.2.7 GET "
+	    "/@x/*@c/d 200 486 9 autoconfig - \"Thunderbird/128.0\"");
+	e.full_addresses = true;
+	e.path = "/v1.0/bob@example.org";
+	ck_assert_ptr_nonnull(strstr(fmt(&e), " /v1.0/bob@example.org "));
+}
+END_TEST
+
+START_TEST(access_escapes)
+{
+	struct alog_entry e = entry();
+
+	e.method = "G T";
+	e.path = "/a b\n\"c\\";
+	e.user_agent = "evil\" 200 1\n2026 forged\x01\xc3\xa9";
+	ck_assert_str_eq(fmt(&e), "2026-11-22T00:07:58Z 192.0.2.7 G\\x20T "
+	    "/a\\x20b\\x0a\\x22c\\x5c 200 486 9 autoconfig example.com "
+	    "\"evil\\x22 200 1\\x0a2026 forged\\x01\\xc3\\xa9\"");
+}
+END_TEST
+
+START_TEST(access_forwarded_for)
+{
+	struct alog_entry e = entry();
+
+	e.forwarded_for = "203.0.113.9, 198.51.100.2";
+	ck_assert_ptr_nonnull(strstr(fmt(&e), "Z 198.51.100.2 GET "));
+	e.forwarded_for = "2001:db8::7";
+	ck_assert_ptr_nonnull(strstr(fmt(&e), "Z 2001:db8::7 GET "));
+	e.forwarded_for = "x\ny";
+	ck_assert_ptr_nonnull(strstr(fmt(&e), "Z x\\x0ay GET "));
+}
+END_TEST
+
+START_TEST(access_long_fields)
+{
+	struct alog_entry e = entry();
+	static char big[8192];
+
+	memset(big, '\x01', sizeof(big) - 1);
+	e.path = big;
+	e.user_agent = big;
+	size_t n = alog_format(&e, line, sizeof(line));
+	ck_assert_uint_le(n, sizeof(line));
+	ck_assert_int_eq(line[n - 1], '\n');
+	ck_assert_ptr_nonnull(strstr(line, "...\""));
+}
+END_TEST
+
+START_TEST(metrics_text)
+{
+	struct buf b = { 0 };
+
+	metrics_reload(true, 1);
+	metrics_request("autoconfig", 200, 40);
+	metrics_request("autoconfig", 200, 3000);
+	metrics_request("autoconfig", 404, 2000000);
+	metrics_request("other", 418, 10);
+	metrics_connections(2);
+	metrics_connections(-1);
+	metrics_reload(false, 1);
+	metrics_reload(true, 2);
+	metrics_render(&b);
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "autoconfd_requests_total{endpoint=\"autoconfig\",code=\"200\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "autoconfd_requests_total{endpoint=\"autoconfig\",code=\"404\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "autoconfd_requests_total{endpoint=\"other\",code=\"other\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "_bucket{endpoint=\"autoconfig\",le=\"5e-05\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "_bucket{endpoint=\"autoconfig\",le=\"0.005\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "_bucket{endpoint=\"autoconfig\",le=\"1\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "_bucket{endpoint=\"autoconfig\",le=\"+Inf\"} 3\n"));
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "autoconfd_request_duration_seconds_sum{endpoint=\"autoconfig\"} 2.003040\n"));
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "autoconfd_request_duration_seconds_count{endpoint=\"autoconfig\"} 3\n"));
+	ck_assert_ptr_nonnull(strstr(b.data, "autoconfd_open_connections 1\n"));
+	ck_assert_ptr_nonnull(strstr(b.data, "autoconfd_config_generation 2\n"));
+	ck_assert_ptr_nonnull(strstr(b.data, "autoconfd_config_reloads_total 1\n"));
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "autoconfd_config_reload_failures_total 1\n"));
+	buf_free(&b);
+}
+END_TEST
+
+static Suite *
+ops_suite(void)
+{
+	Suite *s = suite_create("ops");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, access_line);
+	tcase_add_test(tc, access_addresses_in_path);
+	tcase_add_test(tc, access_escapes);
+	tcase_add_test(tc, access_forwarded_for);
+	tcase_add_test(tc, access_long_fields);
+	tcase_add_test(tc, metrics_text);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(ops_suite)
