@@ -302,3 +302,42 @@ domain_strip_service_label(const char *domain)
 	}
 	return NULL;
 }
+
+int
+email_expand(const char *tmpl, const struct email *em, struct buf *out)
+{
+	static const char *const names[] = { "%EMAILADDRESS%",
+	    "%EMAILLOCALPART%", "%EMAILDOMAIN%", "%REALNAME%" };
+	const char *p = tmpl, *pct;
+
+	while ((pct = strchr(p, '%')) != NULL) {
+		size_t i, n = 0;
+
+		buf_add(out, p, (size_t)(pct - p));
+		for (i = 0; i < ARRAY_LEN(names); i++) {
+			n = strlen(names[i]);
+			if (strncmp(pct, names[i], n) == 0)
+				break;
+		}
+		switch (i) {
+		case 0:
+			buf_puts(out, em->addr);
+			break;
+		case 1:
+			buf_add(out, em->addr, em->local_len);
+			break;
+		case 2:
+			buf_puts(out, em->domain);
+			break;
+		case 3:
+			return -1;	/* the server never knows it */
+		default:	/* the loader refuses others; keep it literal */
+			buf_putc(out, '%');
+			n = 1;
+			break;
+		}
+		p = pct + n;
+	}
+	buf_puts(out, p);
+	return 0;
+}

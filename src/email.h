@@ -39,4 +39,10 @@ int host_to_domain(const char *host, char *out, size_t outsz);
  * (autoconfig., autodiscover., ua-auto-config.), returns the rest. */
 const char *domain_strip_service_label(const char *domain);
 
+struct buf;
+/* Appends tmpl with %EMAILADDRESS%, %EMAILLOCALPART% and %EMAILDOMAIN%
+ * replaced from em. Returns -1 if it holds %REALNAME%, which the server
+ * cannot know (out then holds a partial result). */
+int email_expand(const char *tmpl, const struct email *em, struct buf *out);
+
 #endif

@@ -9,6 +9,10 @@
 void ep_autoconfig(const struct request *rq, struct reply *rp);
 /* GET /.well-known/user-agent-configuration.json (and without .json). */
 void ep_pacc(const struct request *rq, struct reply *rp);
+/* GET / and /settings?emailaddress=: the settings page for people. */
+void ep_settings(const struct request *rq, struct reply *rp);
+/* True when an Accept header value takes text/html. */
+bool accepts_html(const char *accept);
 
 /* GET /healthz: 200 "ok" while a config is loaded ("healthz": false: 404). */
 void ep_healthz(const struct request *rq, struct reply *rp);

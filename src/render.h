@@ -5,6 +5,7 @@
 #define AUTOCONFD_RENDER_H
 
 #include "conf.h"
+#include "email.h"
 #include "util.h"
 
 /* Thunderbird autoconfig, config-v1.1.xml. Independent of the user:
@@ -21,5 +22,16 @@ const struct server *pacc_server(const struct provider *p, enum proto proto);
 /* The zone-file records an admin publishes for domain (served by p). */
 int render_dns(const struct conf *c, const struct provider *p,
     const char *domain, struct buf *out);
+
+/* The settings page for people. */
+struct settings_view {
+	const struct provider *p;	/* NULL: only the form */
+	const struct email *em;		/* the address, when valid */
+	const char *typed;		/* what was typed, echoed in the form */
+	const char *error;		/* shown above the table */
+};
+extern const char settings_css[];	/* the page's only style sheet */
+int render_settings_html(const struct settings_view *v, struct buf *out);
+int render_settings_text(const struct settings_view *v, struct buf *out);
 
 #endif

@@ -26,6 +26,8 @@ static const struct route routes[] = {
 	    ep_pacc, "pacc" },
 	{ "/healthz", M_GET | M_HEAD, false, ep_healthz, "healthz" },
 	{ "/metrics", M_GET | M_HEAD, false, ep_metrics, "metrics" },
+	{ "/", M_GET | M_HEAD, false, ep_settings, "settings" },
+	{ "/settings", M_GET | M_HEAD, false, ep_settings, "settings" },
 };
 
 static void

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "email.h"
+#include "util.h"
 #include "unit.h"
 
 static const char *
@@ -113,6 +114,25 @@ START_TEST(hosts)
 }
 END_TEST
 
+START_TEST(expand_placeholders)
+{
+	struct email em;
+	struct buf b = { 0 };
+	const char *why;
+
+	ck_assert_int_eq(email_parse("Al.ice@Example.COM", 18, &em, &why), 0);
+	ck_assert_int_eq(email_expand("%EMAILLOCALPART%+x@%EMAILDOMAIN% "
+	    "<%EMAILADDRESS%> 100%", &em, &b), 0);
+	ck_assert_str_eq(b.data, "Al.ice+x@example.com <Al.ice@example.com> 100%");
+	b.len = 0;
+	ck_assert_int_eq(email_expand("%REALNAME%", &em, &b), -1);
+	b.len = 0;
+	ck_assert_int_eq(email_expand("plain", &em, &b), 0);
+	ck_assert_int_eq(b.len, 5);
+	buf_free(&b);
+}
+END_TEST
+
 static Suite *
 email_suite(void)
 {
@@ -123,6 +143,7 @@ email_suite(void)
 	tcase_add_test(tc, invalid_addresses);
 	tcase_add_test(tc, domains);
 	tcase_add_test(tc, hosts);
+	tcase_add_test(tc, expand_placeholders);
 	suite_add_tcase(s, tc);
 	return s;
 }

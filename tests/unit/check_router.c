@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "endpoints.h"
 #include "request.h"
 #include "site.h"
 #include "unit.h"
@@ -117,6 +118,36 @@ START_TEST(errors)
 }
 END_TEST
 
+START_TEST(pacc_and_settings)
+{
+	struct fake h = { .headers = { { "host", "ua-auto-config.x.org" } } };
+	struct fake b = { .headers = { { "accept", "text/html" } },
+	    .query = { { "emailaddress", "a&b@x.org" } } };
+	struct reply rp;
+
+	run(M_GET, "/.well-known/user-agent-configuration", &h, &rp);
+	ck_assert_uint_eq(rp.status, 200);
+	ck_assert_ptr_eq(rp.blob, &site->pc[0].pacc);
+	ck_assert_str_eq(rp.endpoint, "pacc");
+	reply_free(&rp);
+	run(M_GET, "/settings", &b, &rp);
+	ck_assert_uint_eq(rp.status, 200);
+	ck_assert_str_eq(rp.ctype, "text/html; charset=utf-8");
+	ck_assert_str_eq(rp.endpoint, "settings");
+	ck_assert_ptr_nonnull(strstr(rp.body.data, "<code>a&amp;b@x.org</code>"));
+	ck_assert_str_eq(rp.headers[0].name, "Content-Security-Policy");
+	reply_free(&rp);
+
+	ck_assert(accepts_html("text/html"));
+	ck_assert(accepts_html("text/plain;q=0.5, TEXT/HTML;level=1"));
+	ck_assert(accepts_html("application/xhtml+xml"));
+	ck_assert(!accepts_html(NULL));
+	ck_assert(!accepts_html("*/*"));
+	ck_assert(!accepts_html("text/html;q=0, */*;q=0.1"));
+	ck_assert(!accepts_html("text/htmlx, text/plain"));
+}
+END_TEST
+
 static Suite *
 router_suite(void)
 {
@@ -126,6 +157,7 @@ router_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, autoconfig_by_address_and_host);
 	tcase_add_test(tc, errors);
+	tcase_add_test(tc, pacc_and_settings);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,95 @@
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "digest.h"
+#include "endpoints.h"
+#include "render.h"
+#include "site.h"
+
+static pthread_once_t csp_once = PTHREAD_ONCE_INIT;
+static char csp[200];
+
+/* Nothing but the one inline style sheet, by its hash: no script, no
+ * external asset, no framing; the form may only submit here. */
+static void
+csp_init(void)
+{
+	char d[DIGEST_B64_LEN + 1];
+
+	digest_sha256_b64(settings_css, strlen(settings_css), d);
+	snprintf(csp, sizeof(csp), "default-src 'none'; style-src "
+	    "'sha256-%s'; form-action 'self'; base-uri 'none'; "
+	    "frame-ancestors 'none'", d);
+}
+
+/* True when the Accept header takes text/html (q > 0). Browsers send it;
+ * curl sends a bare "*" "/" "*", which gets plain text. */
+bool
+accepts_html(const char *accept)
+{
+	const char *p = accept;
+
+	while (p != NULL && *p != '\0') {
+		size_t n;
+		const char *end = strchr(p, ','), *q;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		n = strcspn(p, ";, \t");
+		if ((n == 9 && ascii_strncasecmp(p, "text/html", 9) == 0) ||
+		    (n == 21 && ascii_strncasecmp(p, "application/xhtml+xml",
+		    21) == 0)) {
+			q = strstr(p, "q=");
+			if (q == NULL || (end != NULL && q > end) ||
+			    strtod(q + 2, NULL) > 0)
+				return true;
+		}
+		p = end != NULL ? end + 1 : NULL;
+	}
+	return false;
+}
+
+void
+ep_settings(const struct request *rq, struct reply *rp)
+{
+	const char *addr = request_query(rq, "emailaddress");
+	struct settings_view v = { 0 };
+	struct email em;
+	bool have_email, html;
+	char *error = NULL;
+	unsigned int status = 200;
+
+	html = accepts_html(request_header(rq, "Accept"));
+	v.p = find_provider(rq, rp, "emailaddress", &em, &have_email);
+	if (have_email && v.p != NULL)
+		v.em = &em;
+	if (addr != NULL && addr[0] != '\0')
+		v.typed = addr;
+	if (v.p == NULL && v.typed != NULL) {
+		/* The lookup's own reason, shown on the page. */
+		status = rp->status;
+		error = buf_steal(&rp->body);
+		error[strcspn(error, "\n")] = '\0';
+		v.error = error;
+	}
+	reply_free(rp);
+	rp->blob = NULL;
+	rp->status = status;
+	rp->body.len = 0;
+	if (html) {
+		pthread_once(&csp_once, csp_init);
+		render_settings_html(&v, &rp->body);
+		rp->ctype = "text/html; charset=utf-8";
+		reply_header(rp, "Content-Security-Policy", "%s", csp);
+	} else {
+		render_settings_text(&v, &rp->body);
+		rp->ctype = "text/plain; charset=utf-8";
+	}
+	reply_header(rp, "Vary", "Accept");
+	reply_header(rp, "Referrer-Policy", "no-referrer");
+	free(error);
+}
