@@ -9,6 +9,8 @@
 void ep_autoconfig(const struct request *rq, struct reply *rp);
 /* GET /.well-known/user-agent-configuration.json (and without .json). */
 void ep_pacc(const struct request *rq, struct reply *rp);
+/* GET /email.mobileconfig?emailaddress= (and /mobileconfig). */
+void ep_mobileconfig(const struct request *rq, struct reply *rp);
 /* GET / and /settings?emailaddress=: the settings page for people. */
 void ep_settings(const struct request *rq, struct reply *rp);
 /* True when an Accept header value takes text/html. */

@@ -23,6 +23,16 @@ const struct server *pacc_server(const struct provider *p, enum proto proto);
 int render_dns(const struct conf *c, const struct provider *p,
     const char *domain, struct buf *out);
 
+/* Apple configuration profile for one address; -1 also when the provider
+ * has no server a profile can carry (see mobileconfig_servers). */
+int render_mobileconfig(const struct provider *p, const struct email *em,
+    struct buf *out);
+/* The servers of the profile: the first encrypted IMAP server (POP3 if there
+ * is no IMAP) and SMTP server with a password-like method Apple knows.
+ * False if either is missing. */
+bool mobileconfig_servers(const struct provider *p, const struct server **in,
+    const struct server **out);
+
 /* The settings page for people. */
 struct settings_view {
 	const struct provider *p;	/* NULL: only the form */

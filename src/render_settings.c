@@ -197,6 +197,36 @@ html_links(const struct provider *p, struct buf *out)
 		buf_puts(out, "</ul>\n");
 }
 
+/* Percent-encodes all but RFC 3986 unreserved characters: safe in a query
+ * and, as it leaves no '&', '<' or quote, in an HTML attribute. */
+static void
+url_encode(struct buf *out, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~@", c) != NULL)
+			buf_putc(out, (char)c);
+		else
+			buf_printf(out, "%%%02X", c);
+	}
+}
+
+static void
+html_profile_link(const struct settings_view *v, struct buf *out)
+{
+	const struct server *in, *sout;
+
+	if (v->em == NULL || !mobileconfig_servers(v->p, &in, &sout))
+		return;
+	buf_puts(out, "<p>On an iPhone, iPad or Mac: <a href=\""
+	    "email.mobileconfig?emailaddress=");
+	url_encode(out, v->em->addr);
+	buf_puts(out, "\">install the configuration profile</a>, then "
+	    "enter your password.</p>\n");
+}
+
 int
 render_settings_html(const struct settings_view *v, struct buf *out)
 {
@@ -255,6 +285,7 @@ render_settings_html(const struct settings_view *v, struct buf *out)
 		    "<th scope=\"col\">Use</th></tr></thead>\n<tbody>\n");
 		each_server(p, html_row, v, out);
 		buf_puts(out, "</tbody>\n</table>\n");
+		html_profile_link(v, out);
 		html_links(p, out);
 		buf_puts(out, "<p>These settings are for addresses at ");
 		for (size_t i = 0, n = 0; i < p->ndomains; i++) {

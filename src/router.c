@@ -26,6 +26,10 @@ static const struct route routes[] = {
 	    ep_pacc, "pacc" },
 	{ "/healthz", M_GET | M_HEAD, false, ep_healthz, "healthz" },
 	{ "/metrics", M_GET | M_HEAD, false, ep_metrics, "metrics" },
+	{ "/email.mobileconfig", M_GET | M_HEAD, false, ep_mobileconfig,
+	    "mobileconfig" },
+	{ "/mobileconfig", M_GET | M_HEAD, false, ep_mobileconfig,
+	    "mobileconfig" },
 	{ "/", M_GET | M_HEAD, false, ep_settings, "settings" },
 	{ "/settings", M_GET | M_HEAD, false, ep_settings, "settings" },
 };

@@ -35,7 +35,11 @@ xmlw_open_doctype(struct xmlw *w, const char *name, const char *pubid,
     const char *sysid)
 {
 	xmlw_init(w);
+	/* Indenting would split the DOCTYPE over three lines. */
+	CHECK(w, xmlTextWriterSetIndent(w->w, 0));
 	CHECK(w, xmlTextWriterWriteDTD(w->w, X(name), X(pubid), X(sysid), NULL));
+	CHECK(w, xmlTextWriterWriteRaw(w->w, X("\n")));
+	CHECK(w, xmlTextWriterSetIndent(w->w, 1));
 }
 
 void

@@ -34,7 +34,7 @@ class Page(html.parser.HTMLParser):
         self.cell = None
         self.lang = self.title = self.error = None
         self.inputs, self.external, self.scripts, self.styles = {}, [], 0, 0
-        self.text = []
+        self.text, self.links = [], []
         self.feed(text)
 
     def handle_starttag(self, tag, attrs):
@@ -53,6 +53,8 @@ class Page(html.parser.HTMLParser):
             self.external.append((tag, a))   # inline style attributes break the CSP
         if tag == "input":
             self.inputs[a.get("name")] = a
+        if tag == "a":
+            self.links.append(a.get("href"))
         if tag == "tr":
             self.row = []
         if tag in ("td", "th"):
@@ -196,6 +198,8 @@ class Settings(unittest.TestCase):
             self.assertEqual([r[5] for r in page.servers()],
                              ["o'ne&two{}", "o'ne&two{}@example.com"])
             self.assertEqual(page.servers()[1][4], ["OAuth2", "Encrypted password"])
+            self.assertIn("email.mobileconfig?emailaddress=o%27ne%26two%7B%7D@example.com",
+                          page.links)
             self.assertNotIn(b"<b>", body)
             for addr, status, why in (("<script>@example.com", 400, "invalid character"),
                                       ("a@unknown.example", 404,

@@ -1,0 +1,41 @@
+#include "config.h"
+
+#include "endpoints.h"
+#include "render.h"
+#include "site.h"
+
+void
+ep_mobileconfig(const struct request *rq, struct reply *rp)
+{
+	const char *addr = request_query(rq, "emailaddress");
+	const struct server *in, *out;
+	const struct provider *p;
+	struct email em;
+	bool have_email;
+
+	/* The profile carries the address: without one there is nothing to
+	 * install, whatever the Host says. */
+	if (addr == NULL || addr[0] == '\0') {
+		reply_text(rp, 400, "the profile needs ?emailaddress=");
+		return;
+	}
+	p = find_provider(rq, rp, "emailaddress", &em, &have_email);
+	if (p == NULL)
+		return;
+	if (!mobileconfig_servers(p, &in, &out)) {
+		reply_text(rp, 404, "%s offers no encrypted incoming and "
+		    "outgoing server with a password method Apple Mail knows",
+		    p->id);
+		return;
+	}
+	rp->body.len = 0;
+	if (render_mobileconfig(p, &em, &rp->body) < 0) {
+		reply_text(rp, 500, "cannot render the profile");
+		return;
+	}
+	rp->status = 200;
+	rp->ctype = "application/x-apple-aspen-config";
+	/* The domain is a normalised LDH name: safe inside the quotes. */
+	reply_header(rp, "Content-Disposition",
+	    "attachment; filename=\"%s.mobileconfig\"", em.domain);
+}
