@@ -1084,6 +1084,36 @@ load_tls(struct ld *l, json_t *o, struct conf *c)
 	c->tls = t;
 }
 
+static const char *
+file_member(struct ld *l, json_t *o, const char *key, bool required)
+{
+	const char *f = NULL;
+	json_t *v;
+	size_t s;
+
+	if ((v = member(l, o, key, JSON_STRING, required, &s)) != NULL) {
+		f = file_value(l, v);
+		pop(l, s);
+	}
+	return f;
+}
+
+static void
+load_signing(struct ld *l, json_t *o, struct conf *c)
+{
+	static const char *const keys[] = { "certificate", "key", "chain",
+	    NULL };
+	struct signing_conf *sg = region_alloc(l->r, sizeof(*sg));
+
+	check_keys(l, o, keys);
+	sg->certificate = file_member(l, o, "certificate", true);
+	sg->key = file_member(l, o, "key", true);
+	sg->chain = file_member(l, o, "chain", false);
+	/* The files are read and checked with the site (signer.c), so a
+	 * reload with a bad key fails as a whole. */
+	c->signing = sg;
+}
+
 static void
 load_operations(struct ld *l, json_t *root, struct conf *c)
 {
@@ -1123,7 +1153,8 @@ load_top(struct ld *l, json_t *root, struct conf *c)
 {
 	static const char *const keys[] = { "listen", "public_url",
 	    "trusted_proxies", "providers", "limits", "access_log",
-	    "log_full_addresses", "healthz", "metrics", "tls", NULL };
+	    "log_full_addresses", "healthz", "metrics", "tls", "signing",
+	    NULL };
 	json_t *v;
 	size_t s, i;
 
@@ -1191,6 +1222,10 @@ load_top(struct ld *l, json_t *root, struct conf *c)
 	}
 
 	load_operations(l, root, c);
+	if ((v = member(l, root, "signing", JSON_OBJECT, false, &s)) != NULL) {
+		load_signing(l, v, c);
+		pop(l, s);
+	}
 
 	if ((v = member(l, root, "providers", JSON_ARRAY, true, &s)) != NULL) {
 		size_t n = json_array_size(v);

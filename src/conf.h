@@ -103,6 +103,13 @@ struct tls_conf {
 	size_t nports;
 };
 
+/* Signing of Apple profiles ("signing"): absolute PEM file names. */
+struct signing_conf {
+	const char *certificate;	/* signer first; more certs = chain */
+	const char *key;		/* unencrypted PEM private key */
+	const char *chain;		/* intermediates, or NULL */
+};
+
 struct conf {
 	struct region *region;
 	const char *path;
@@ -122,6 +129,7 @@ struct conf {
 	bool log_full_addresses;	/* else only the domain of an address */
 	bool healthz, metrics;		/* endpoints switched on */
 	struct tls_conf *tls;		/* NULL: plain HTTP only */
+	struct signing_conf *signing;	/* NULL: profiles go unsigned */
 };
 
 /* Diagnostics: "file:line:col: path: message", one per line. */

@@ -2,6 +2,7 @@
 
 #include "endpoints.h"
 #include "render.h"
+#include "signer.h"
 #include "site.h"
 
 void
@@ -32,6 +33,18 @@ ep_mobileconfig(const struct request *rq, struct reply *rp)
 	if (render_mobileconfig(p, &em, &rp->body) < 0) {
 		reply_text(rp, 500, "cannot render the profile");
 		return;
+	}
+	if (rq->site->signer != NULL) {
+		struct buf der = { 0 };
+
+		if (signer_sign(rq->site->signer, rp->body.data, rp->body.len,
+		    &der) < 0) {
+			buf_free(&der);
+			reply_text(rp, 500, "cannot sign the profile");
+			return;
+		}
+		buf_free(&rp->body);
+		rp->body = der;
 	}
 	rp->status = 200;
 	rp->ctype = "application/x-apple-aspen-config";

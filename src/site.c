@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "render.h"
+#include "signer.h"
 #include "site.h"
 
 static pthread_mutex_t site_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -96,6 +97,11 @@ site_new(struct conf *c, struct diag *d)
 			return NULL;
 		}
 	}
+	if (c->signing != NULL &&
+	    (s->signer = signer_new(c->signing, c->path, d)) == NULL) {
+		site_free(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -108,6 +114,7 @@ site_free(struct site *s)
 		for (size_t k = 0; k < ARRAY_LEN(static_docs); k++)
 			blob_free(pcache_blob(&s->pc[i], k));
 	free(s->pc);
+	signer_free(s->signer);
 	conf_free(s->conf);
 	free(s);
 }

@@ -25,6 +25,7 @@ struct pcache {
 struct site {
 	struct conf *conf;
 	struct pcache *pc;		/* by provider index */
+	struct signer *signer;		/* for Apple profiles, or NULL */
 	uint64_t generation;
 	unsigned int refs;		/* under the site lock */
 };

@@ -339,6 +339,37 @@ START_TEST(operations_errors)
 }
 END_TEST
 
+START_TEST(signing)
+{
+	struct conf *c = load(OPS("\"signing\":{\"certificate\":\"/c.pem\","
+	    "\"key\":\"/k.pem\"}"));
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->signing->certificate, "/c.pem");
+	ck_assert_str_eq(c->signing->key, "/k.pem");
+	ck_assert_ptr_null(c->signing->chain);
+	conf_free(c);
+	c = load(TOP(PROV("")));
+	ck_assert_ptr_null(c->signing);
+	conf_free(c);
+	expect_error(OPS("\"signing\":\"/c.pem\""),
+	    "signing: expected an object, found a string");
+	expect_error(OPS("\"signing\":{\"key\":\"/k\"}"),
+	    "signing: missing required key \"certificate\"");
+	expect_error(OPS("\"signing\":{\"certificate\":\"/c\"}"),
+	    "signing: missing required key \"key\"");
+	expect_error(OPS("\"signing\":{\"certificate\":\"/c\",\"key\":\"k.pem\"}"),
+	    "signing.key: expected an absolute file name, found \"k.pem\"");
+	expect_error(OPS("\"signing\":{\"certificate\":\"/c\",\"key\":\"/k\","
+	    "\"chain\":5}"), "signing.chain: expected a string, found an integer");
+	expect_error(OPS("\"signing\":{\"certificate\":\"/c\",\"key\":\"/k\","
+	    "\"chian\":\"/i\"}"),
+	    "signing.chian: unknown key \"chian\" (did you mean \"chain\"?)");
+	expect_error(OPS("\"signing\":{\"certificate\":\"\",\"key\":\"/k\"}"),
+	    "signing.certificate: must not be empty");
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -358,6 +389,7 @@ conf_suite(void)
 	tcase_add_test(tc, files);
 	tcase_add_test(tc, operations_defaults);
 	tcase_add_test(tc, operations_errors);
+	tcase_add_test(tc, signing);
 	suite_add_tcase(s, tc);
 	return s;
 }
