@@ -37,6 +37,34 @@ server(struct xmlw *w, const struct server *s)
 	xmlw_end(w);
 }
 
+/* The IETF draft's (version 1.2) <calendar>, <addressbook> and <fileShare>:
+ * at the root, text children only (an attribute on a text element makes
+ * Thunderbird reject the file); clients that do not know them skip them. */
+static void
+dav(struct xmlw *w, const struct provider *p, const char *elem,
+    const char *type, const char *url)
+{
+	const char *user = "%EMAILADDRESS%";
+
+	if (url == NULL)
+		return;
+	/* The mail login is the account's login. */
+	for (size_t i = 0; i < p->nservers; i++)
+		if (p->servers[i].proto != PROTO_SMTP &&
+		    server_advertised(&p->servers[i])) {
+			user = p->servers[i].username;
+			break;
+		}
+	xmlw_start(w, elem);
+	xmlw_attr(w, "type", type);
+	xmlw_text_elem(w, "url", url);
+	if (p->oauth2 != NULL)
+		xmlw_text_elem(w, "authentication", "OAuth2");
+	xmlw_text_elem(w, "authentication", "basic");
+	xmlw_text_elem(w, "username", user);
+	xmlw_end(w);
+}
+
 int
 render_autoconfig(const struct provider *p, struct buf *out)
 {
@@ -85,6 +113,9 @@ render_autoconfig(const struct provider *p, struct buf *out)
 		xmlw_end(&w);
 		xmlw_end(&w);
 	}
+	dav(&w, p, "calendar", "caldav", p->caldav);
+	dav(&w, p, "addressbook", "carddav", p->carddav);
+	dav(&w, p, "fileShare", "webdav", p->webdav);
 	if (p->oauth2 != NULL) {
 		xmlw_start(&w, "oAuth2");
 		xmlw_text_elem(&w, "issuer", p->oauth2->issuer);

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 K9_AUTH = {"OAuth2", "password-cleartext", "password-encrypted"}
 TEXT_ELEMENTS = {"domain", "displayName", "displayShortName", "hostname",
-                 "port", "socketType", "username", "authentication"}
+                 "port", "socketType", "username", "authentication", "url"}
 
 
 def parse_autoconfig(body):

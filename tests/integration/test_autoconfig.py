@@ -89,6 +89,50 @@ class ExampleProviders(unittest.TestCase):
             self.assertEqual(st, 404)
 
 
+class Extras12(unittest.TestCase):
+    """IETF autoconfig 1.2 <calendar>, <addressbook>, <fileShare>: present
+    only where configured, and both Thunderbirds still take the file."""
+
+    def extras(self, body):
+        root = parse_autoconfig(body)["root"]
+        return [(el.tag, el.get("type"), [(c.tag, c.text, dict(c.attrib)) for c in el])
+                for el in root if el.tag in ("calendar", "addressbook", "fileShare")]
+
+    def test_dav_services(self):
+        cfg = {"providers": [
+            provider("example.com", servers=[
+                {"protocol": "smtp", "host": "smtp.example.com", "port": 465, "security": "ssl"},
+                {"protocol": "imap", "host": "imap.example.com", "port": 143, "security": "plain"},
+                {"protocol": "imap", "host": "imap.example.com", "port": 993, "security": "ssl",
+                 "username": "%EMAILLOCALPART%", "auth": ["OAuth2", "password-cleartext"]}],
+                caldav="https://dav.example.com/cal/?a=1&b=2", carddav="https://dav.example.com/card/",
+                webdav="https://files.example.com/", oauth2={"issuer": "https://id.example.com"}),
+            provider("plain.example", caldav="https://dav.plain.example/")]}
+        with Daemon(cfg) as d:
+            st, h, body = d.get(PATHS[0] + "?emailaddress=a@example.com")
+            self.assertEqual(st, 200)
+            self.assertEqual(thunderbird_problems(h["content-type"], body), [])
+            self.assertEqual(k9_problems(body), [])
+            auth = [("authentication", "OAuth2", {}), ("authentication", "basic", {})]
+            self.assertEqual(self.extras(body), [
+                ("calendar", "caldav", [("url", "https://dav.example.com/cal/?a=1&b=2", {})] + auth +
+                 [("username", "%EMAILLOCALPART%", {})]),
+                ("addressbook", "carddav", [("url", "https://dav.example.com/card/", {})] + auth +
+                 [("username", "%EMAILLOCALPART%", {})]),
+                ("fileShare", "webdav", [("url", "https://files.example.com/", {})] + auth +
+                 [("username", "%EMAILLOCALPART%", {})]),
+            ])
+            st, h, body = d.get(PATHS[0] + "?emailaddress=a@plain.example")
+            self.assertEqual(thunderbird_problems(h["content-type"], body), [])
+            self.assertEqual(k9_problems(body), [])
+            self.assertEqual(self.extras(body), [
+                ("calendar", "caldav", [("url", "https://dav.plain.example/", {}),
+                                        ("authentication", "basic", {}),
+                                        ("username", "%EMAILADDRESS%", {})])])
+            self.assertNotIn(b"addressbook", body)
+            self.assertNotIn(b"fileShare", body)
+
+
 class Lookup(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

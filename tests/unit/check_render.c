@@ -106,6 +106,7 @@ START_TEST(full_document_in_order)
 	    "{\"protocol\":\"imap\",\"host\":\"i.example.com\",\"port\":993,\"security\":\"ssl\"},"
 	    "{\"protocol\":\"smtp\",\"host\":\"s.example.com\",\"port\":465,\"security\":\"ssl\"}],"
 	    "\"documentation\":\"https://example.com/help?a=1&b=2\",\"webmail\":\"https://webmail.example.com/\","
+	    "\"caldav\":\"https://dav.example.com/cal?u=1&x=2\",\"webdav\":\"https://dav.example.com/files/\","
 	    "\"oauth2\":{\"issuer\":\"https://login.example.com\",\"scope\":\"imap smtp\"}}]}");
 	struct buf out = { 0 };
 	xmlDocPtr doc = render(&c->providers[0], &out);
@@ -138,6 +139,22 @@ START_TEST(full_document_in_order)
 	n = sibling(ep);
 	expect_elem(n, "webMail", NULL);
 	ck_assert_str_eq(attr(first_child(n), "url"), "https://webmail.example.com/");
+	/* 1.2 extras: only what is configured, text children without
+	 * attributes, the incoming login as username. */
+	n = sibling(n);
+	expect_elem(n, "calendar", NULL);
+	ck_assert_str_eq(attr(n, "type"), "caldav");
+	xmlNodePtr d = first_child(n);
+	expect_elem(d, "url", "https://dav.example.com/cal?u=1&x=2");
+	ck_assert_ptr_null(d->properties);
+	expect_elem(d = sibling(d), "authentication", "OAuth2");
+	expect_elem(d = sibling(d), "authentication", "basic");
+	expect_elem(d = sibling(d), "username", "%EMAILADDRESS%");
+	ck_assert_ptr_null(sibling(d));
+	n = sibling(n);
+	expect_elem(n, "fileShare", NULL);
+	ck_assert_str_eq(attr(n, "type"), "webdav");
+	expect_elem(first_child(n), "url", "https://dav.example.com/files/");
 	n = sibling(n);
 	expect_elem(n, "oAuth2", NULL);
 	expect_elem(first_child(n), "issuer", "https://login.example.com");
@@ -146,6 +163,7 @@ START_TEST(full_document_in_order)
 	/* Escaping happened in the bytes, not just in the parse. */
 	ck_assert_ptr_nonnull(strstr(out.data, "Ex &amp; &lt;Co&gt;"));
 	ck_assert_ptr_nonnull(strstr(out.data, "help?a=1&amp;b=2"));
+	ck_assert_ptr_nonnull(strstr(out.data, "<url>https://dav.example.com/cal?u=1&amp;x=2</url>"));
 	xmlFreeDoc(doc);
 	buf_free(&out);
 	conf_free(c);
