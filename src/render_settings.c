@@ -21,7 +21,8 @@ const char settings_css[] =
 "border-radius:4px;min-width:16rem}"
 "button{font:inherit;padding:.4rem 1rem;border:1px solid #0b57d0;"
 "border-radius:4px;background:#0b57d0;color:#fff}"
-"table{border-collapse:collapse;width:100%;margin:1rem 0}"
+".scroll{overflow-x:auto;margin:1rem 0}"
+"table{border-collapse:collapse;width:100%}"
 "caption{text-align:left;font-weight:600;padding:.3rem 0}"
 "th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #d0d0d0;"
 "vertical-align:top}"
@@ -276,7 +277,9 @@ render_settings_html(const struct settings_view *v, struct buf *out)
 	if (p != NULL) {
 		buf_puts(out, "<p>Most mail apps set themselves up from your "
 		    "address and password alone. If yours asks, enter these "
-		    "settings.</p>\n<table>\n<caption>Servers</caption>\n"
+		    "settings.</p>\n<div class=\"scroll\" role=\"region\" "
+		    "aria-label=\"Servers\" tabindex=\"0\">\n<table>\n"
+		    "<caption>Servers</caption>\n"
 		    "<thead><tr><th scope=\"col\">Protocol</th>"
 		    "<th scope=\"col\">Server</th><th scope=\"col\">Port</th>"
 		    "<th scope=\"col\">Encryption</th>"
@@ -284,7 +287,7 @@ render_settings_html(const struct settings_view *v, struct buf *out)
 		    "<th scope=\"col\">Username</th>"
 		    "<th scope=\"col\">Use</th></tr></thead>\n<tbody>\n");
 		each_server(p, html_row, v, out);
-		buf_puts(out, "</tbody>\n</table>\n");
+		buf_puts(out, "</tbody>\n</table>\n</div>\n");
 		html_profile_link(v, out);
 		html_links(p, out);
 		buf_puts(out, "<p>These settings are for addresses at ");
