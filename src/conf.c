@@ -178,17 +178,18 @@ check_keys(struct ld *l, json_t *obj, const char *const *allowed)
 		const char *best = NULL;
 		size_t bestd = 3, i;
 
-		for (i = 0; allowed[i] != NULL; i++) {
+		for (i = 0; allowed[i] != NULL; i++)
 			if (strcmp(key, allowed[i]) == 0)
 				break;
+		if (allowed[i] != NULL)
+			continue;
+		for (i = 0; allowed[i] != NULL; i++) {
 			size_t d = edit_distance(key, allowed[i]);
 			if (d < bestd) {
 				bestd = d;
 				best = allowed[i];
 			}
 		}
-		if (allowed[i] != NULL)
-			continue;
 		size_t s = push_key(l, key);
 		if (best != NULL)
 			err_at(l, 1, "unknown key \"%s\" (did you mean \"%s\"?)",
@@ -755,28 +756,74 @@ hash_domain(const char *s)
 	return h;
 }
 
+/* The slot of key in an open-addressing table, or the empty one where it
+ * would go. */
+static struct dom_slot *
+slot_find(struct dom_slot *tab, size_t mask, const char *key)
+{
+	size_t i = (size_t)hash_domain(key) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		struct dom_slot *sl = &tab[i];
+
+		if (sl->domain == NULL || strcmp(sl->domain, key) == 0)
+			return sl;
+	}
+}
+
 static struct dom_slot *
 dtab_slot(const struct conf *c, const char *domain)
 {
-	size_t i = (size_t)hash_domain(domain) & c->dtab_mask;
+	return slot_find(c->dtab, c->dtab_mask, domain);
+}
 
-	for (;; i = (i + 1) & c->dtab_mask) {
-		struct dom_slot *sl = &c->dtab[i];
+/* A power of two at least twice n, so that probes stay short. */
+static size_t
+table_size(size_t n)
+{
+	size_t size = 16;
 
-		if (sl->domain == NULL || strcmp(sl->domain, domain) == 0)
-			return sl;
+	while (size < n * 2)
+		size *= 2;
+	return size;
+}
+
+/* Two providers with one id: reported at the later one. */
+static void
+check_ids(struct ld *l, struct conf *c)
+{
+	size_t size = table_size(c->nproviders);
+	struct dom_slot *tab = xcalloc(size, sizeof(*tab));
+
+	for (size_t i = 0; i < c->nproviders; i++) {
+		struct provider *p = &c->providers[i];
+		struct dom_slot *sl;
+
+		if (p->id == NULL)
+			continue;
+		sl = slot_find(tab, size - 1, p->id);
+		if (sl->domain == NULL) {
+			sl->domain = p->id;
+			sl->p = p;
+			continue;
+		}
+		size_t s = push_idx(l, i);
+		push_key(l, "id");
+		err(l, "id \"%s\" already used by providers[%zu]", p->id,
+		    sl->p->index);
+		pop(l, s);
 	}
+	free(tab);
 }
 
 static void
 build_index(struct ld *l, struct conf *c, json_t *jproviders)
 {
-	size_t total = 0, size = 16;
+	size_t total = 0, size;
 
 	for (size_t i = 0; i < c->nproviders; i++)
 		total += c->providers[i].ndomains;
-	while (size < total * 2)
-		size *= 2;
+	size = table_size(total);
 	c->dtab = region_alloc(l->r, size * sizeof(struct dom_slot));
 	c->dtab_mask = size - 1;
 	for (size_t i = 0; i < c->nproviders; i++) {
@@ -1248,19 +1295,7 @@ load_top(struct ld *l, json_t *root, struct conf *c)
 			pop(l, s2);
 		}
 		c->nproviders = n;
-		for (i = 0; i < n; i++)
-			for (size_t j = 0; j < i; j++)
-				if (c->providers[i].id != NULL &&
-				    c->providers[j].id != NULL &&
-				    strcmp(c->providers[i].id,
-				    c->providers[j].id) == 0) {
-					size_t s2 = push_idx(l, i);
-					push_key(l, "id");
-					err(l, "id \"%s\" already used by "
-					    "providers[%zu]",
-					    c->providers[i].id, j);
-					pop(l, s2);
-				}
+		check_ids(l, c);
 		if (l->d->nerrors == 0)
 			build_index(l, c, v);
 		pop(l, s);
