@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,6 +50,93 @@ diag_free(struct diag *d)
 	buf_free(&d->errors);
 	buf_free(&d->warnings);
 	d->nerrors = d->nwarnings = 0;
+}
+
+/* ---- parse arena ----------------------------------------------------
+ * jansson builds a tree six times the size of the file (80 MB for the
+ * 13 MB of 100,000 domains), one malloc per node. While a thread parses a
+ * config, its jansson allocations come instead from a bump arena of
+ * mmap()ed chunks, dropped in one go once the model is built: no
+ * malloc/free per node, no tree to free, and the memory goes back to the
+ * system at once instead of fragmenting the heap. No node outlives the
+ * load (the model copies what it keeps into its region); other threads
+ * keep using malloc. */
+
+#define ARENA_FIRST (1024 * 1024)
+#define ARENA_MAX (64 * 1024 * 1024)
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t size, used;
+};
+
+static _Thread_local struct arena_chunk *arena;
+static _Thread_local bool arena_on;
+static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
+
+static void *
+arena_alloc(size_t n)
+{
+	struct arena_chunk *c = arena;
+	const size_t hdr = (sizeof(*c) + 15) & ~(size_t)15;
+
+	if (!arena_on)
+		return malloc(n);
+	n = (n + 15) & ~(size_t)15;
+	if (c == NULL || c->size - c->used < n) {
+		size_t size = c == NULL ? ARENA_FIRST :
+		    c->size < ARENA_MAX ? c->size * 2 : ARENA_MAX;
+		void *m;
+
+		if (size < hdr + n)
+			size = (hdr + n + 4095) & ~(size_t)4095;
+		m = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return NULL;	/* jansson reports it */
+		c = m;
+		c->next = arena;
+		c->size = size;
+		c->used = hdr;
+		arena = c;
+	}
+	void *p = (char *)c + c->used;
+	c->used += n;
+	return p;
+}
+
+static void
+arena_free(void *p)
+{
+	if (!arena_on)
+		free(p);
+}
+
+static void
+arena_use(void)
+{
+	json_set_alloc_funcs(arena_alloc, arena_free);
+}
+
+static void
+arena_begin(void)
+{
+	pthread_once(&arena_once, arena_use);
+	arena_on = true;
+}
+
+/* Drops every node allocated since arena_begin(). */
+static void
+arena_end(void)
+{
+	struct arena_chunk *c, *next;
+
+	for (c = arena; c != NULL; c = next) {
+		next = c->next;
+		munmap(c, c->size);
+	}
+	arena = NULL;
+	arena_on = false;
 }
 
 /* ---- loader context and diagnostics -------------------------------- */
@@ -1311,8 +1400,10 @@ conf_load_buffer(const char *name, const char *text, size_t len,
 	json_t *root;
 	struct conf *c;
 
+	arena_begin();
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL) {
+		arena_end();
 		/* jansson's columns point just past the offending token. */
 		buf_printf(&d->errors, "%s:%d:%d: %s\n", name, je.line,
 		    je.column, je.text);
@@ -1322,7 +1413,7 @@ conf_load_buffer(const char *name, const char *text, size_t len,
 	if (!json_is_object(root)) {
 		err(&l, "the top level must be an object, found %s",
 		    json_type_name(root));
-		json_decref(root);
+		arena_end();
 		return NULL;
 	}
 	l.r = region_new();
@@ -1330,7 +1421,7 @@ conf_load_buffer(const char *name, const char *text, size_t len,
 	c->region = l.r;
 	c->path = region_strdup(l.r, name);
 	load_top(&l, root, c);
-	json_decref(root);
+	arena_end();		/* the whole tree */
 	if (d->nerrors > ERRORS_MAX)
 		buf_printf(&d->errors, "%s: %d more errors not shown\n", name,
 		    d->nerrors - ERRORS_MAX);
