@@ -258,6 +258,12 @@ main(int argc, char **argv)
 		struct conf *c = conf_load(path, &d);
 		struct site *s = c != NULL ? site_new(c, &d) : NULL;
 
+		/* A server renders documents when first asked; a check
+		 * renders them all. */
+		if (s != NULL && site_render_all(s, &d) < 0) {
+			site_free(s);
+			s = NULL;
+		}
 		print_diag(&d);
 		if (s != NULL)
 			printf("%s: OK: %zu providers, %zu domains, "

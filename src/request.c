@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "request.h"
+#include "site.h"
 
 const char *
 request_header(const struct request *rq, const char *name)
@@ -51,6 +52,11 @@ reply_text(struct reply *rp, unsigned int status, const char *fmt, ...)
 void
 reply_blob(struct reply *rp, unsigned int status, const struct blob *b)
 {
+	if (b->resp == NULL) {
+		/* It could not be rendered; the log says why. */
+		reply_text(rp, 500, "cannot render the document");
+		return;
+	}
 	rp->status = status;
 	rp->blob = b;
 }

@@ -1,9 +1,13 @@
 #include "config.h"
 
 #include <pthread.h>
-#include <stddef.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>		/* malloc_trim() */
+#endif
 
 #include <microhttpd.h>
 
@@ -57,7 +61,7 @@ render_blob(struct blob *b, int (*fn)(const struct provider *, struct buf *),
 	return 0;
 }
 
-/* The per-provider documents rendered at load time, one line each. */
+/* The per-provider documents, one line each. */
 static const struct {
 	size_t off;		/* of the blob in struct pcache */
 	int (*render)(const struct provider *, struct buf *);
@@ -76,27 +80,51 @@ pcache_blob(struct pcache *pc, size_t i)
 	return (struct blob *)(void *)((char *)pc + static_docs[i].off);
 }
 
+static void
+pcache_free(struct pcache *pc)
+{
+	if (pc == NULL)
+		return;
+	for (size_t k = 0; k < ARRAY_LEN(static_docs); k++)
+		blob_free(pcache_blob(pc, k));
+	free(pc);
+}
+
+/* Renders every document of p; one that fails has no response, and its
+ * name goes to d if given, else to the log. Returns the number of
+ * failures. */
+static int
+pcache_render(const struct conf *c, const struct provider *p,
+    struct pcache **out, struct diag *d)
+{
+	struct pcache *pc = xcalloc(1, sizeof(*pc));
+	int failed = 0;
+
+	for (size_t k = 0; k < ARRAY_LEN(static_docs); k++) {
+		if (render_blob(pcache_blob(pc, k), static_docs[k].render, p,
+		    static_docs[k].ctype) == 0)
+			continue;
+		failed++;
+		if (d != NULL) {
+			buf_printf(&d->errors, "%s: providers[%zu]: cannot "
+			    "render the %s\n", c->path, p->index,
+			    static_docs[k].what);
+			d->nerrors++;
+		} else
+			log_warnx("%s: providers[%zu]: cannot render the %s",
+			    c->path, p->index, static_docs[k].what);
+	}
+	*out = pc;
+	return failed;
+}
+
 struct site *
 site_new(struct conf *c, struct diag *d)
 {
 	struct site *s = xcalloc(1, sizeof(*s));
 
 	s->conf = c;
-	s->pc = xcalloc(c->nproviders, sizeof(struct pcache));
-	for (size_t i = 0; i < c->nproviders; i++) {
-		const struct provider *p = &c->providers[i];
-
-		for (size_t k = 0; k < ARRAY_LEN(static_docs); k++) {
-			if (render_blob(pcache_blob(&s->pc[i], k),
-			    static_docs[k].render, p, static_docs[k].ctype) == 0)
-				continue;
-			buf_printf(&d->errors, "%s: providers[%zu]: cannot "
-			    "render the %s\n", c->path, i, static_docs[k].what);
-			d->nerrors++;
-			site_free(s);
-			return NULL;
-		}
-	}
+	s->pc = xcalloc(c->nproviders, sizeof(*s->pc));
 	if (c->signing != NULL &&
 	    (s->signer = signer_new(c->signing, c->path, d)) == NULL) {
 		site_free(s);
@@ -105,18 +133,53 @@ site_new(struct conf *c, struct diag *d)
 	return s;
 }
 
+const struct pcache *
+site_render(const struct site *s, const struct provider *p)
+{
+	struct pcache *pc, *cur = NULL;
+
+	pcache_render(s->conf, p, &pc, NULL);
+	/* Two requests may render the same provider at once: one wins. */
+	if (atomic_compare_exchange_strong_explicit(&s->pc[p->index], &cur,
+	    pc, memory_order_acq_rel, memory_order_acquire))
+		return pc;
+	pcache_free(pc);
+	return cur;
+}
+
+int
+site_render_all(struct site *s, struct diag *d)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < s->conf->nproviders; i++) {
+		const struct provider *p = &s->conf->providers[i];
+		struct pcache *pc;
+
+		if (atomic_load(&s->pc[i]) != NULL)
+			continue;
+		failed += pcache_render(s->conf, p, &pc, d);
+		atomic_store(&s->pc[i], pc);
+	}
+	return failed > 0 ? -1 : 0;
+}
+
 void
 site_free(struct site *s)
 {
 	if (s == NULL)
 		return;
 	for (size_t i = 0; i < s->conf->nproviders; i++)
-		for (size_t k = 0; k < ARRAY_LEN(static_docs); k++)
-			blob_free(pcache_blob(&s->pc[i], k));
+		pcache_free(atomic_load(&s->pc[i]));
 	free(s->pc);
 	signer_free(s->signer);
 	conf_free(s->conf);
 	free(s);
+#ifdef __GLIBC__
+	/* A large config leaves megabytes of free pages between live
+	 * allocations; give them back, or every reload adds to the RSS. */
+	malloc_trim(0);
+#endif
 }
 
 void

@@ -3,6 +3,7 @@
 #ifndef AUTOCONFD_SITE_H
 #define AUTOCONFD_SITE_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "conf.h"
@@ -24,15 +25,22 @@ struct pcache {
 
 struct site {
 	struct conf *conf;
-	struct pcache *pc;		/* by provider index */
+	/* By provider index; rendered when first asked for, so that start-up
+	 * and reload do not wait for documents of 10,000 providers that may
+	 * never be requested, nor keep them in memory. */
+	_Atomic(struct pcache *) *pc;
 	struct signer *signer;		/* for Apple profiles, or NULL */
 	uint64_t generation;
 	unsigned int refs;		/* under the site lock */
 };
 
-/* Renders every static document of c; takes ownership of c. Returns NULL
- * (and frees c) if rendering failed, with the reason in d. */
+/* A site for c (taken over); its documents are rendered on first use.
+ * NULL (and c freed) if the signing key cannot be loaded, with the reason
+ * in d. */
 struct site *site_new(struct conf *c, struct diag *d);
+/* Renders every document now (for -t); -1, with the reasons in d, if one
+ * could not be rendered. */
+int site_render_all(struct site *s, struct diag *d);
 void site_free(struct site *s);
 
 /* Makes s the current site (NULL: none); the previous one is freed once
@@ -42,10 +50,18 @@ void site_publish(struct site *s);
 struct site *site_acquire(void);
 void site_release(struct site *s);
 
+const struct pcache *site_render(const struct site *s,
+    const struct provider *p);
+
+/* The documents of p, rendered on first use. One that could not be
+ * rendered (logged) has no response; reply_blob() answers 500 for it. */
 static inline const struct pcache *
 site_pcache(const struct site *s, const struct provider *p)
 {
-	return &s->pc[p->index];
+	const struct pcache *pc = atomic_load_explicit(&s->pc[p->index],
+	    memory_order_acquire);
+
+	return pc != NULL ? pc : site_render(s, p);
 }
 
 /* Builds a blob (and its MHD response) from bytes; takes data (malloc'd). */

@@ -56,6 +56,13 @@ teardown(void)
 	site_free(site);
 }
 
+/* The documents of the only provider (rendered on first use, then kept). */
+static const struct pcache *
+pc0(void)
+{
+	return site_pcache(site, &site->conf->providers[0]);
+}
+
 static void
 run(enum method m, const char *path, struct fake *f, struct reply *rp)
 {
@@ -73,7 +80,7 @@ START_TEST(autoconfig_by_address_and_host)
 
 	run(M_GET, "/mail/config-v1.1.xml", &f, &rp);
 	ck_assert_uint_eq(rp.status, 200);
-	ck_assert_ptr_eq(rp.blob, &site->pc[0].autoconfig);
+	ck_assert_ptr_eq(rp.blob, &pc0()->autoconfig);
 	ck_assert_str_eq(rp.endpoint, "autoconfig");
 	ck_assert_ptr_nonnull(strstr(rp.blob->data, "<hostname>imap.x.org</hostname>"));
 	reply_free(&rp);
@@ -81,8 +88,29 @@ START_TEST(autoconfig_by_address_and_host)
 	struct fake h = { .headers = { { "host", "autoconfig.x.org:443" } } };
 	run(M_HEAD, "/.well-known/autoconfig/mail/config-v1.1.xml", &h, &rp);
 	ck_assert_uint_eq(rp.status, 200);
-	ck_assert_ptr_eq(rp.blob, &site->pc[0].autoconfig);
+	ck_assert_ptr_eq(rp.blob, &pc0()->autoconfig);
 	reply_free(&rp);
+}
+END_TEST
+
+/* Documents are rendered when first asked for and kept for the site's
+ * life; -t renders them all at once. */
+START_TEST(documents_rendered_once)
+{
+	struct diag d = { 0 };
+	const struct pcache *pc;
+
+	ck_assert_ptr_null(atomic_load(&site->pc[0]));
+	pc = pc0();
+	ck_assert_ptr_nonnull(pc);
+	ck_assert_ptr_eq(atomic_load(&site->pc[0]), pc);
+	ck_assert_ptr_eq(pc0(), pc);
+	ck_assert_ptr_nonnull(pc->autoconfig.resp);
+	ck_assert_uint_gt(pc->autoconfig.len, 0);
+	ck_assert_int_eq(site_render_all(site, &d), 0);
+	ck_assert_int_eq(d.nerrors, 0);
+	ck_assert_ptr_eq(pc0(), pc);
+	diag_free(&d);
 }
 END_TEST
 
@@ -127,7 +155,7 @@ START_TEST(pacc_and_settings)
 
 	run(M_GET, "/.well-known/user-agent-configuration", &h, &rp);
 	ck_assert_uint_eq(rp.status, 200);
-	ck_assert_ptr_eq(rp.blob, &site->pc[0].pacc);
+	ck_assert_ptr_eq(rp.blob, &pc0()->pacc);
 	ck_assert_str_eq(rp.endpoint, "pacc");
 	reply_free(&rp);
 	run(M_GET, "/settings", &b, &rp);
@@ -156,6 +184,7 @@ router_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, autoconfig_by_address_and_host);
+	tcase_add_test(tc, documents_rendered_once);
 	tcase_add_test(tc, errors);
 	tcase_add_test(tc, pacc_and_settings);
 	suite_add_tcase(s, tc);
