@@ -1,0 +1,510 @@
+/* The Autodiscover request parser against well-formed requests in the
+ * shapes clients send, and against hostile ones. */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+
+#include "util.h"
+#include "xmlreq.h"
+#include "unit.h"
+
+#define OUTLOOK_REQ AD_NS_OUTLOOK_REQUEST
+#define EAS_REQ AD_NS_MOBILESYNC_REQUEST
+#define OUTLOOK_RESP AD_NS_OUTLOOK_RESPONSE
+#define EAS_RESP AD_NS_MOBILESYNC_RESPONSE
+
+static int saved_stderr = -1;
+static FILE *captured;
+
+/* libxml2 must print nothing: stderr goes to a file for each test. */
+static void
+capture_stderr(void)
+{
+	fflush(stderr);
+	saved_stderr = dup(STDERR_FILENO);
+	captured = tmpfile();
+	ck_assert_ptr_nonnull(captured);
+	dup2(fileno(captured), STDERR_FILENO);
+}
+
+static void
+check_stderr_empty(void)
+{
+	struct stat sb;
+
+	fflush(stderr);
+	ck_assert_int_eq(fstat(fileno(captured), &sb), 0);
+	dup2(saved_stderr, STDERR_FILENO);
+	close(saved_stderr);
+	fclose(captured);
+	ck_assert_msg(sb.st_size == 0, "libxml2 wrote %lld bytes to stderr",
+	    (long long)sb.st_size);
+}
+
+static int
+parse(const char *doc, struct xmlreq *r, const char **why)
+{
+	return xmlreq_parse(doc, strlen(doc), r, why);
+}
+
+static void
+expect_ok(const char *doc, enum xmlreq_who who, const char *addr,
+    enum xmlreq_schema schema)
+{
+	struct xmlreq r;
+	const char *why;
+
+	ck_assert_msg(parse(doc, &r, &why) == 0, "refused (%s): %s", why, doc);
+	ck_assert_ptr_null(why);
+	ck_assert_int_eq(r.who, who);
+	ck_assert_str_eq(r.addr, addr);
+	ck_assert_uint_eq(r.addr_len, strlen(addr));
+	ck_assert_int_eq(r.schema, schema);
+}
+
+static void
+expect_refused(const char *doc, size_t len, const char *reason)
+{
+	struct xmlreq r;
+	const char *why;
+
+	ck_assert_msg(xmlreq_parse(doc, len, &r, &why) == -1, "accepted: %s",
+	    doc);
+	ck_assert_ptr_nonnull(why);
+	ck_assert_str_eq(why, reason);
+	ck_assert_str_eq(r.addr, "");
+}
+
+static void
+refused(const char *doc, const char *reason)
+{
+	expect_refused(doc, strlen(doc), reason);
+}
+
+START_TEST(outlook_request)
+{
+	expect_ok("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+	    "<Autodiscover xmlns=\"" OUTLOOK_REQ "\">\n"
+	    "  <Request>\n"
+	    "    <EMailAddress>alice@example.com</EMailAddress>\n"
+	    "    <AcceptableResponseSchema>" OUTLOOK_RESP
+	    "</AcceptableResponseSchema>\n"
+	    "  </Request>\n"
+	    "</Autodiscover>\n", XMLREQ_EMAIL, "alice@example.com",
+	    XMLREQ_OUTLOOK);
+}
+END_TEST
+
+START_TEST(mobilesync_request)
+{
+	expect_ok("<?xml version=\"1.0\" encoding=\"utf-8\"?>"
+	    "<Autodiscover xmlns=\"" EAS_REQ "\"><Request>"
+	    "<EMailAddress>bob@example.org</EMailAddress>"
+	    "<AcceptableResponseSchema>" EAS_RESP "</AcceptableResponseSchema>"
+	    "</Request></Autodiscover>", XMLREQ_EMAIL, "bob@example.org",
+	    XMLREQ_MOBILESYNC);
+}
+END_TEST
+
+START_TEST(any_element_order)
+{
+	expect_ok("<Autodiscover xmlns=\"" OUTLOOK_REQ "\"><Request>"
+	    "<AcceptableResponseSchema>" EAS_RESP "</AcceptableResponseSchema>"
+	    "<Extra>ignored</Extra>"
+	    "<EMailAddress>c@example.com</EMailAddress>"
+	    "</Request></Autodiscover>", XMLREQ_EMAIL, "c@example.com",
+	    XMLREQ_MOBILESYNC);
+	/* Request after other children of the root. */
+	expect_ok("<Autodiscover><Other><EMailAddress>x@y.z</EMailAddress>"
+	    "</Other><Request><EMailAddress>d@example.com</EMailAddress>"
+	    "</Request></Autodiscover>", XMLREQ_EMAIL, "d@example.com",
+	    XMLREQ_OUTLOOK);
+}
+END_TEST
+
+START_TEST(legacy_dn)
+{
+	expect_ok("<Autodiscover xmlns=\"" OUTLOOK_REQ "\"><Request>"
+	    "<LegacyDN>/o=Org/ou=First/cn=Recipients/cn=alice</LegacyDN>"
+	    "<AcceptableResponseSchema>" OUTLOOK_RESP "</AcceptableResponseSchema>"
+	    "</Request></Autodiscover>", XMLREQ_LEGACYDN,
+	    "/o=Org/ou=First/cn=Recipients/cn=alice", XMLREQ_OUTLOOK);
+	/* Both: the address wins, in either order. */
+	expect_ok("<Autodiscover><Request><LegacyDN>/o=X</LegacyDN>"
+	    "<EMailAddress>e@example.com</EMailAddress></Request></Autodiscover>",
+	    XMLREQ_EMAIL, "e@example.com", XMLREQ_OUTLOOK);
+	/* An empty address does not hide the LegacyDN. */
+	expect_ok("<Autodiscover><Request><EMailAddress> </EMailAddress>"
+	    "<LegacyDN>/o=Y</LegacyDN></Request></Autodiscover>",
+	    XMLREQ_LEGACYDN, "/o=Y", XMLREQ_OUTLOOK);
+}
+END_TEST
+
+START_TEST(namespaces_as_clients_send_them)
+{
+	/* No namespace at all. */
+	expect_ok("<Autodiscover><Request><EMailAddress>a@b.example"
+	    "</EMailAddress></Request></Autodiscover>", XMLREQ_EMAIL,
+	    "a@b.example", XMLREQ_OUTLOOK);
+	/* Prefixed everywhere. */
+	expect_ok("<a:Autodiscover xmlns:a=\"" EAS_REQ "\"><a:Request>"
+	    "<a:EMailAddress>a@b.example</a:EMailAddress></a:Request>"
+	    "</a:Autodiscover>", XMLREQ_EMAIL, "a@b.example",
+	    XMLREQ_MOBILESYNC);
+	/* Prefixed root, children in no namespace. */
+	expect_ok("<a:Autodiscover xmlns:a=\"" OUTLOOK_REQ "\"><Request>"
+	    "<EMailAddress>a@b.example</EMailAddress></Request>"
+	    "</a:Autodiscover>", XMLREQ_EMAIL, "a@b.example", XMLREQ_OUTLOOK);
+	/* Element names in another case. */
+	expect_ok("<autodiscover><request><EmailAddress>a@b.example"
+	    "</EmailAddress></request></autodiscover>", XMLREQ_EMAIL,
+	    "a@b.example", XMLREQ_OUTLOOK);
+	/* Extensions in a foreign namespace are skipped, subtree and all. */
+	expect_ok("<Autodiscover xmlns=\"" OUTLOOK_REQ "\" xmlns:x=\"urn:x\">"
+	    "<Request><x:EMailAddress>evil@x.example</x:EMailAddress>"
+	    "<x:Deep><EMailAddress xmlns=\"" OUTLOOK_REQ "\">e@x.example"
+	    "</EMailAddress></x:Deep>"
+	    "<EMailAddress>good@b.example</EMailAddress></Request>"
+	    "</Autodiscover>", XMLREQ_EMAIL, "good@b.example", XMLREQ_OUTLOOK);
+	refused("<Autodiscover xmlns=\"urn:other\"><Request><EMailAddress>"
+	    "a@b.example</EMailAddress></Request></Autodiscover>",
+	    "not an Autodiscover request");
+	refused("<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/"
+	    "envelope/\"/>", "not an Autodiscover request");
+}
+END_TEST
+
+START_TEST(schemas)
+{
+	const char *pre = "<Autodiscover xmlns=\"" OUTLOOK_REQ "\"><Request>"
+	    "<EMailAddress>a@b.example</EMailAddress>";
+	char doc[1024];
+
+	snprintf(doc, sizeof(doc), "%s<AcceptableResponseSchema>\n  %s\n"
+	    "</AcceptableResponseSchema></Request></Autodiscover>", pre,
+	    "HTTP://SCHEMAS.microsoft.com/exchange/autodiscover/outlook/"
+	    "responseschema/2006A");
+	expect_ok(doc, XMLREQ_EMAIL, "a@b.example", XMLREQ_OUTLOOK);
+	snprintf(doc, sizeof(doc), "%s<AcceptableResponseSchema>%s"
+	    "</AcceptableResponseSchema></Request></Autodiscover>", pre,
+	    "http://schemas.microsoft.com/exchange/autodiscover/outlook/"
+	    "responseschema/2006");
+	expect_ok(doc, XMLREQ_EMAIL, "a@b.example", XMLREQ_OTHER);
+	snprintf(doc, sizeof(doc), "%s<AcceptableResponseSchema>urn:x"
+	    "</AcceptableResponseSchema></Request></Autodiscover>", pre);
+	expect_ok(doc, XMLREQ_EMAIL, "a@b.example", XMLREQ_OTHER);
+	/* Absent or empty: the request namespace decides. */
+	snprintf(doc, sizeof(doc), "%s<AcceptableResponseSchema/>"
+	    "</Request></Autodiscover>", pre);
+	expect_ok(doc, XMLREQ_EMAIL, "a@b.example", XMLREQ_OUTLOOK);
+	expect_ok("<Autodiscover xmlns=\"" EAS_REQ "\"><Request><EMailAddress>"
+	    "a@b.example</EMailAddress></Request></Autodiscover>",
+	    XMLREQ_EMAIL, "a@b.example", XMLREQ_MOBILESYNC);
+}
+END_TEST
+
+START_TEST(text_forms)
+{
+	expect_ok("<Autodiscover><Request><EMailAddress>\n\t a&amp;b&#x27;c"
+	    "&quot;&#64;example.com \r\n</EMailAddress></Request></Autodiscover>",
+	    XMLREQ_EMAIL, "a&b'c\"@example.com", XMLREQ_OUTLOOK);
+	expect_ok("<Autodiscover><Request><EMailAddress><![CDATA[<x>@y.example]]>"
+	    "</EMailAddress></Request></Autodiscover>", XMLREQ_EMAIL,
+	    "<x>@y.example", XMLREQ_OUTLOOK);
+	expect_ok("<Autodiscover><Request><EMailAddress>a<!-- c -->b@y.example"
+	    "<?pi x?></EMailAddress></Request></Autodiscover>", XMLREQ_EMAIL,
+	    "ab@y.example", XMLREQ_OUTLOOK);
+	/* A BOM, and a declared legacy encoding: text comes out as UTF-8. */
+	expect_ok("\xef\xbb\xbf<Autodiscover><Request><EMailAddress>a@b.example"
+	    "</EMailAddress></Request></Autodiscover>", XMLREQ_EMAIL,
+	    "a@b.example", XMLREQ_OUTLOOK);
+	expect_ok("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><Autodiscover>"
+	    "<Request><EMailAddress>j\xf6rg@b.example</EMailAddress></Request>"
+	    "</Autodiscover>", XMLREQ_EMAIL, "j\xc3\xb6rg@b.example",
+	    XMLREQ_OUTLOOK);
+	/* Attributes are ignored. */
+	expect_ok("<Autodiscover a=\"1\"><Request b=\"2\"><EMailAddress c=\"3\">"
+	    "a@b.example</EMailAddress></Request></Autodiscover>", XMLREQ_EMAIL,
+	    "a@b.example", XMLREQ_OUTLOOK);
+}
+END_TEST
+
+START_TEST(missing_parts)
+{
+	refused("", "empty request");
+	expect_refused(NULL, 0, "empty request");
+	refused("   \n", "not well-formed XML");
+	refused("hello", "not well-formed XML");
+	refused("{\"Email\":\"a@b.example\"}", "not well-formed XML");
+	refused("<Autodiscover/>", "no Request element");
+	refused("<Autodiscover><Request/></Autodiscover>",
+	    "no EMailAddress or LegacyDN");
+	refused("<Autodiscover><Request><EMailAddress>  </EMailAddress>"
+	    "</Request></Autodiscover>", "no EMailAddress or LegacyDN");
+	/* Fields outside Request do not count. */
+	refused("<Autodiscover><EMailAddress>a@b.example</EMailAddress>"
+	    "<Request/></Autodiscover>", "no EMailAddress or LegacyDN");
+	refused("<Request><EMailAddress>a@b.example</EMailAddress></Request>",
+	    "not an Autodiscover request");
+}
+END_TEST
+
+START_TEST(malformed)
+{
+	static const char *const docs[] = {
+		"<Autodiscover><Request><EMailAddress>a@b.example</EMailAddress>",
+		"<Autodiscover><Request><EMailAddress>a@b.example</Request>"
+		    "</Autodiscover>",
+		"<Autodiscover></Autodiscover><Autodiscover/>",
+		"<Autodiscover><Request><EMailAddress>a&b@c.example"
+		    "</EMailAddress></Request></Autodiscover>",
+		"<Autodiscover><Request><EMailAddress>a&#0;@c.example"
+		    "</EMailAddress></Request></Autodiscover>",
+		"<Autodiscover><Request><EMailAddress>\xff\xfe@c.example"
+		    "</EMailAddress></Request></Autodiscover>",
+		"<?xml version=\"1.0\" encoding=\"UTF-16\"?><Autodiscover/>",
+		"<?xml version=\"1.0\" encoding=\"no-such-charset\"?>"
+		    "<Autodiscover/>",
+		"<Autodiscover xmlns:a=\"\"><a:Request/></Autodiscover>",
+		"<x:Autodiscover><Request/></x:Autodiscover>",
+		"<Autodiscover><Request><EMailAddress x=\"1\" x=\"2\">a@b.example"
+		    "</EMailAddress></Request></Autodiscover>",
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(docs); i++)
+		refused(docs[i], "not well-formed XML");
+	/* A NUL byte inside the document. */
+	expect_refused("<Autodiscover><Request><EMailAddress>a\0b@c.example"
+	    "</EMailAddress></Request></Autodiscover>", 80,
+	    "not well-formed XML");
+}
+END_TEST
+
+START_TEST(structure_refused)
+{
+	refused("<Autodiscover><Request><EMailAddress>a@b.example<b>x</b>"
+	    "</EMailAddress></Request></Autodiscover>",
+	    "element inside a text field");
+	refused("<Autodiscover><Request><EMailAddress>a@b.example"
+	    "</EMailAddress><EMailAddress>c@d.example</EMailAddress>"
+	    "</Request></Autodiscover>", "more than one EMailAddress");
+	refused("<Autodiscover><Request><LegacyDN>/o=a</LegacyDN><LegacyDN>/o=b"
+	    "</LegacyDN></Request></Autodiscover>", "more than one LegacyDN");
+	refused("<Autodiscover><Request><AcceptableResponseSchema/>"
+	    "<AcceptableResponseSchema/></Request></Autodiscover>",
+	    "more than one AcceptableResponseSchema");
+	refused("<Autodiscover><Request><EMailAddress>a@b.example</EMailAddress>"
+	    "</Request><Request><EMailAddress>c@d.example</EMailAddress>"
+	    "</Request></Autodiscover>", "more than one Request");
+}
+END_TEST
+
+START_TEST(limits)
+{
+	struct buf b = { 0 };
+	int i;
+
+	/* Nesting: 16 levels pass, 17 do not, and 5000 stop at once. */
+	for (i = 0; i < 13; i++)
+		buf_puts(&b, "<x>");
+	for (i = 0; i < 13; i++)
+		buf_puts(&b, "</x>");
+	char *inner = buf_steal(&b);
+	buf_printf(&b, "<Autodiscover><Request><EMailAddress>a@b.example"
+	    "</EMailAddress><Extra>%s</Extra></Request></Autodiscover>", inner);
+	expect_ok(b.data, XMLREQ_EMAIL, "a@b.example", XMLREQ_OUTLOOK);
+	buf_free(&b);
+	buf_printf(&b, "<Autodiscover><Request><EMailAddress>a@b.example"
+	    "</EMailAddress><Extra><y>%s</y></Extra></Request></Autodiscover>",
+	    inner);
+	refused(b.data, "elements nested too deeply");
+	buf_free(&b);
+	free(inner);
+	for (i = 0; i < 5000; i++)
+		buf_puts(&b, "<Autodiscover>");
+	refused(b.data, "elements nested too deeply");
+	buf_free(&b);
+
+	/* Field text: 512 bytes pass, 513 do not. */
+	buf_puts(&b, "<Autodiscover><Request><LegacyDN>");
+	for (i = 0; i < XMLREQ_ADDR_MAX; i++)
+		buf_putc(&b, 'a');
+	buf_puts(&b, "</LegacyDN></Request></Autodiscover>");
+	struct xmlreq r;
+	const char *why;
+	ck_assert_int_eq(parse(b.data, &r, &why), 0);
+	ck_assert_uint_eq(r.addr_len, XMLREQ_ADDR_MAX);
+	buf_free(&b);
+	buf_puts(&b, "<Autodiscover><Request><LegacyDN>");
+	for (i = 0; i <= XMLREQ_ADDR_MAX; i++)
+		buf_puts(&b, i % 2 ? "&amp;" : "b");
+	buf_puts(&b, "</LegacyDN></Request></Autodiscover>");
+	refused(b.data, "field text too long");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(xxe_refused)
+{
+	static const char *const docs[] = {
+		/* Classic XXE through an external general entity. */
+		"<?xml version=\"1.0\"?>\n<!DOCTYPE Autodiscover [\n"
+		"  <!ENTITY xxe SYSTEM \"file:///etc/passwd\">\n]>\n"
+		"<Autodiscover><Request><EMailAddress>&xxe;</EMailAddress>"
+		"</Request></Autodiscover>",
+		/* An external DTD, over the network. */
+		"<!DOCTYPE Autodiscover SYSTEM \"http://127.0.0.1:9/x.dtd\">"
+		"<Autodiscover><Request><EMailAddress>a@b.example</EMailAddress>"
+		"</Request></Autodiscover>",
+		/* Parameter entities (out-of-band exfiltration). */
+		"<!DOCTYPE a [<!ENTITY % p SYSTEM \"http://127.0.0.1:9/p\"> %p;]>"
+		"<Autodiscover/>",
+		/* A harmless-looking internal entity. */
+		"<!DOCTYPE Autodiscover [<!ENTITY e \"a@b.example\">]>"
+		"<Autodiscover><Request><EMailAddress>&e;</EMailAddress>"
+		"</Request></Autodiscover>",
+		/* A bare doctype. */
+		"<!DOCTYPE Autodiscover><Autodiscover><Request><EMailAddress>"
+		"a@b.example</EMailAddress></Request></Autodiscover>",
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(docs); i++)
+		refused(docs[i], "document has a DTD");
+	/* An entity reference without a DTD is an error, not a lookup. */
+	refused("<Autodiscover><Request><EMailAddress>&xxe;</EMailAddress>"
+	    "</Request></Autodiscover>", "not well-formed XML");
+	/* XInclude is never processed: it is just a foreign element. */
+	expect_ok("<Autodiscover xmlns:xi=\"http://www.w3.org/2001/XInclude\">"
+	    "<Request><EMailAddress>a@b.example</EMailAddress>"
+	    "<xi:include href=\"file:///etc/passwd\" parse=\"text\"/>"
+	    "</Request></Autodiscover>", XMLREQ_EMAIL, "a@b.example",
+	    XMLREQ_OUTLOOK);
+}
+END_TEST
+
+START_TEST(billion_laughs_refused_at_once)
+{
+	struct buf b = { 0 };
+	struct timespec t0, t1;
+
+	buf_puts(&b, "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n"
+	    " <!ENTITY lol \"lol\">\n");
+	for (int i = 1; i <= 9; i++) {
+		buf_printf(&b, " <!ENTITY lol%d \"", i);
+		for (int k = 0; k < 10; k++) {
+			if (i == 1)
+				buf_puts(&b, "&lol;");
+			else
+				buf_printf(&b, "&lol%d;", i - 1);
+		}
+		buf_puts(&b, "\">\n");
+	}
+	buf_puts(&b, "]>\n<Autodiscover><Request><EMailAddress>&lol9;"
+	    "</EMailAddress></Request></Autodiscover>");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	refused(b.data, "document has a DTD");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* Nothing was expanded: far below the time of 10^9 "lol"s. */
+	ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 2);
+	buf_free(&b);
+}
+END_TEST
+
+static void
+my_handler(void *ctx, xmlErrorPtr e)
+{
+	(void)ctx;
+	(void)e;
+}
+
+START_TEST(thread_handlers_restored)
+{
+	struct xmlreq r;
+	const char *why;
+
+	xmlSetStructuredErrorFunc((void *)&r, my_handler);
+	ck_assert_int_eq(parse("<bad", &r, &why), -1);
+	ck_assert_ptr_eq((void *)xmlStructuredError, (void *)my_handler);
+	ck_assert_ptr_eq(xmlStructuredErrorContext, (void *)&r);
+	xmlSetStructuredErrorFunc(NULL, NULL);
+}
+END_TEST
+
+/* Many threads at once, good and hostile documents mixed. */
+static void *
+hammer(void *arg)
+{
+	const char *good = "<Autodiscover><Request><EMailAddress>t@b.example"
+	    "</EMailAddress></Request></Autodiscover>";
+	const char *bad = "<!DOCTYPE a [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>"
+	    "<Autodiscover>&e;</Autodiscover>";
+	const char *broken = "<Autodiscover><Request></Autodiscover>";
+	long fails = 0;
+
+	(void)arg;
+	for (int i = 0; i < 500; i++) {
+		struct xmlreq r;
+		const char *why;
+
+		if (parse(good, &r, &why) != 0 || strcmp(r.addr, "t@b.example"))
+			fails++;
+		if (parse(bad, &r, &why) != -1 ||
+		    strcmp(why, "document has a DTD") != 0)
+			fails++;
+		if (parse(broken, &r, &why) != -1 ||
+		    strcmp(why, "not well-formed XML") != 0)
+			fails++;
+	}
+	return (void *)fails;
+}
+
+START_TEST(threads)
+{
+	pthread_t t[4];
+	void *res;
+
+	for (size_t i = 0; i < ARRAY_LEN(t); i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, hammer, NULL), 0);
+	for (size_t i = 0; i < ARRAY_LEN(t); i++) {
+		ck_assert_int_eq(pthread_join(t[i], &res), 0);
+		ck_assert_ptr_null(res);
+	}
+}
+END_TEST
+
+static Suite *
+xmlreq_suite(void)
+{
+	Suite *s = suite_create("xmlreq");
+	TCase *tc = tcase_create("parse");
+
+	xmlInitParser();
+	tcase_add_checked_fixture(tc, capture_stderr, check_stderr_empty);
+	tcase_add_test(tc, outlook_request);
+	tcase_add_test(tc, mobilesync_request);
+	tcase_add_test(tc, any_element_order);
+	tcase_add_test(tc, legacy_dn);
+	tcase_add_test(tc, namespaces_as_clients_send_them);
+	tcase_add_test(tc, schemas);
+	tcase_add_test(tc, text_forms);
+	tcase_add_test(tc, missing_parts);
+	tcase_add_test(tc, malformed);
+	tcase_add_test(tc, structure_refused);
+	tcase_add_test(tc, limits);
+	tcase_add_test(tc, xxe_refused);
+	tcase_add_test(tc, billion_laughs_refused_at_once);
+	tcase_add_test(tc, thread_handlers_restored);
+	tcase_add_test(tc, threads);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(xmlreq_suite)
