@@ -22,6 +22,12 @@ void ep_healthz(const struct request *rq, struct reply *rp);
 /* GET /metrics: Prometheus text ("metrics": false: 404). */
 void ep_metrics(const struct request *rq, struct reply *rp);
 
+/* POST /autodiscover/autodiscover.xml (any case): Outlook and mobilesync. */
+void ep_autodiscover(const struct request *rq, struct reply *rp);
+/* GET /autodiscover/autodiscover.json?Email=&Protocol= and
+ * /autodiscover/autodiscover.json/v1.0/<address>?Protocol=. */
+void ep_autodiscover_json(const struct request *rq, struct reply *rp);
+
 /* Finds the provider for a request: from the address in the query
  * parameter param when present (em filled, *have_email set), else from the
  * Host header. On failure fills rp (400 bad address, 404 unknown domain)
@@ -32,5 +38,13 @@ const struct provider *find_provider(const struct request *rq,
 /* The provider of an already parsed address, or NULL with a 404 in rp. */
 const struct provider *find_provider_by_email(const struct request *rq,
     struct reply *rp, const struct email *em);
+
+/* The base URL clients reach this server at, for answers that point back
+ * here (scheme://host[:port], or public_url with its path; no trailing
+ * slash): the config's public_url; else X-Forwarded-Proto and
+ * X-Forwarded-Host when the peer is a trusted proxy; else https://<Host>.
+ * Host names are validated and normalised. Appends to out; returns 0, or
+ * -1 when no valid host is known. */
+int public_base_url(const struct request *rq, struct buf *out);
 
 #endif

@@ -1,5 +1,8 @@
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "conf.h"
@@ -54,4 +57,108 @@ find_provider(const struct request *rq, struct reply *rp, const char *param,
 		reply_text(rp, 404, "no provider serves the domain %s",
 		    stripped != NULL ? stripped : dom);
 	return p;
+}
+
+/* Writes the normalised form of "host[:port]" (a domain name, an IPv4
+ * address or an [IPv6] literal) into out; -1 if it is not one. */
+static int
+normalize_host(const char *h, size_t len, char *out, size_t outsz)
+{
+	char name[DOMAIN_MAX + 1];
+	const char *why;
+	size_t hlen = len;
+	unsigned long port = 0;
+
+	if (len == 0)
+		return -1;
+	if (h[0] == '[') {
+		const char *end = memchr(h, ']', len);
+		char lit[INET6_ADDRSTRLEN];
+		struct in6_addr a6;
+
+		if (end == NULL || end == h + 1 ||
+		    (size_t)(end - h - 1) >= sizeof(lit))
+			return -1;
+		hlen = (size_t)(end - h) + 1;
+		memcpy(lit, h + 1, hlen - 2);
+		lit[hlen - 2] = '\0';
+		if (inet_pton(AF_INET6, lit, &a6) != 1 ||
+		    inet_ntop(AF_INET6, &a6, lit, sizeof(lit)) == NULL)
+			return -1;
+		snprintf(name, sizeof(name), "[%s]", lit);
+		if (hlen < len && h[hlen] != ':')
+			return -1;
+	} else {
+		const char *colon = memchr(h, ':', len);
+
+		if (colon != NULL)
+			hlen = (size_t)(colon - h);
+		if (domain_normalize(h, hlen, name, sizeof(name), &why) < 0)
+			return -1;
+	}
+	if (hlen < len) {
+		const char *p = h + hlen + 1;
+		size_t plen = len - hlen - 1;
+
+		if (plen == 0 || plen > 5)
+			return -1;
+		for (size_t i = 0; i < plen; i++) {
+			if (p[i] < '0' || p[i] > '9')
+				return -1;
+			port = port * 10 + (unsigned long)(p[i] - '0');
+		}
+		if (port == 0 || port > 65535)
+			return -1;
+	}
+	if (port != 0)
+		snprintf(out, outsz, "%s:%lu", name, port);
+	else
+		snprintf(out, outsz, "%s", name);
+	return 0;
+}
+
+/* The first element of a comma-separated header value, trimmed. */
+static const char *
+first_item(const char *v, size_t *len)
+{
+	const char *end;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	end = v + strcspn(v, ",");
+	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*len = (size_t)(end - v);
+	return v;
+}
+
+int
+public_base_url(const struct request *rq, struct buf *out)
+{
+	const struct conf *c = rq->site->conf;
+	const char *scheme = "https", *host, *v;
+	char norm[DOMAIN_MAX + 8];
+	size_t len, n;
+
+	if (c->public_url != NULL) {
+		buf_puts(out, c->public_url);
+		return 0;
+	}
+	host = request_header(rq, "Host");
+	len = host != NULL ? strlen(host) : 0;
+	/* Forwarded headers are anyone's to write: believed from trusted
+	 * proxies only. Proxies append, so the first item is the client's. */
+	if (rq->peer != NULL && conf_is_trusted(c, rq->peer)) {
+		if ((v = request_header(rq, "X-Forwarded-Proto")) != NULL) {
+			v = first_item(v, &n);
+			if (n == 4 && ascii_strncasecmp(v, "http", 4) == 0)
+				scheme = "http";
+		}
+		if ((v = request_header(rq, "X-Forwarded-Host")) != NULL)
+			host = first_item(v, &len);
+	}
+	if (host == NULL || normalize_host(host, len, norm, sizeof(norm)) < 0)
+		return -1;
+	buf_printf(out, "%s://%s", scheme, norm);
+	return 0;
 }

@@ -6,6 +6,7 @@
 
 #include "conf.h"
 #include "email.h"
+#include "splice.h"
 #include "util.h"
 
 /* Thunderbird autoconfig, config-v1.1.xml. Independent of the user:
@@ -43,5 +44,23 @@ struct settings_view {
 extern const char settings_css[];	/* the page's only style sheet */
 int render_settings_html(const struct settings_view *v, struct buf *out);
 int render_settings_text(const struct settings_view *v, struct buf *out);
+/* Microsoft Autodiscover (POX), rendered once per provider with holes for
+ * the address (LoginName, EMailAddress). Outlook: responseschema/2006a, one
+ * Protocol per advertised server. Mobilesync: the ActiveSync URL; sp is
+ * left empty (data NULL) when the provider has none. */
+int render_ad_outlook(const struct provider *p, struct splice *sp);
+int render_ad_mobilesync(const struct provider *p, struct splice *sp);
+/* An Autodiscover error document (600 invalid request, 601 schema not
+ * supported, ...) in the base response namespace. */
+int render_ad_error(unsigned int code, const char *message, const char *time,
+    const char *id, struct buf *out);
+
+/* Autodiscover v2: {"Protocol":..,"Url":..}, compact, keys in this order. */
+int render_ad_json(const char *protocol, const char *url, struct buf *out);
+/* The v2 error for an unknown Protocol value: HTTP 400 with
+ * {"ErrorCode":"InvalidProtocol","ErrorMessage":..}. given (from the
+ * request) is echoed only if it is short printable ASCII. */
+int render_ad_json_error(const char *given, const char *supported,
+    struct buf *out);
 
 #endif

@@ -6,7 +6,7 @@
 #include "request.h"
 
 struct route {
-	const char *path;
+	const char *path;	/* a final '*' matches any rest (prefix) */
 	unsigned int methods;
 	bool icase;		/* Outlook varies the case of its paths */
 	void (*fn)(const struct request *, struct reply *);
@@ -32,6 +32,12 @@ static const struct route routes[] = {
 	    "mobileconfig" },
 	{ "/", M_GET | M_HEAD, false, ep_settings, "settings" },
 	{ "/settings", M_GET | M_HEAD, false, ep_settings, "settings" },
+	{ "/autodiscover/autodiscover.xml", M_POST, true, ep_autodiscover,
+	    "autodiscover" },
+	{ "/autodiscover/autodiscover.json", M_GET | M_HEAD, true,
+	    ep_autodiscover_json, "autodiscover-json" },
+	{ "/autodiscover/autodiscover.json/v1.0/*", M_GET | M_HEAD, true,
+	    ep_autodiscover_json, "autodiscover-json" },
 };
 
 static void
@@ -46,14 +52,26 @@ allow_header(struct reply *rp, unsigned int methods)
 	reply_header(rp, "Allow", "%s", allow);
 }
 
+static bool
+path_matches(const struct route *r, const char *path)
+{
+	size_t n = strlen(r->path);
+
+	if (n == 0 || r->path[n - 1] != '*')
+		return r->icase ? ascii_strcasecmp(path, r->path) == 0 :
+		    strcmp(path, r->path) == 0;
+	n--;
+	return r->icase ? ascii_strncasecmp(path, r->path, n) == 0 :
+	    strncmp(path, r->path, n) == 0;
+}
+
 void
 route(const struct request *rq, struct reply *rp)
 {
 	for (size_t i = 0; i < ARRAY_LEN(routes); i++) {
 		const struct route *r = &routes[i];
 
-		if (r->icase ? ascii_strcasecmp(rq->path, r->path) != 0 :
-		    strcmp(rq->path, r->path) != 0)
+		if (!path_matches(r, rq->path))
 			continue;
 		rp->endpoint = r->name;
 		if ((rq->method & r->methods) == 0) {

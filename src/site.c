@@ -80,6 +80,25 @@ pcache_blob(struct pcache *pc, size_t i)
 	return (struct blob *)(void *)((char *)pc + static_docs[i].off);
 }
 
+/* The per-user documents, rendered with holes for the address, one line
+ * each. */
+static const struct {
+	size_t off;		/* of the splice in struct pcache */
+	int (*render)(const struct provider *, struct splice *);
+	const char *what;
+} spliced_docs[] = {
+	{ offsetof(struct pcache, ad_outlook), render_ad_outlook,
+	    "Autodiscover (Outlook) document" },
+	{ offsetof(struct pcache, ad_mobilesync), render_ad_mobilesync,
+	    "Autodiscover (mobilesync) document" },
+};
+
+static struct splice *
+pcache_splice(struct pcache *pc, size_t i)
+{
+	return (struct splice *)(void *)((char *)pc + spliced_docs[i].off);
+}
+
 static void
 pcache_free(struct pcache *pc)
 {
@@ -87,12 +106,27 @@ pcache_free(struct pcache *pc)
 		return;
 	for (size_t k = 0; k < ARRAY_LEN(static_docs); k++)
 		blob_free(pcache_blob(pc, k));
+	for (size_t k = 0; k < ARRAY_LEN(spliced_docs); k++)
+		splice_free(pcache_splice(pc, k));
 	free(pc);
 }
 
-/* Renders every document of p; one that fails has no response, and its
- * name goes to d if given, else to the log. Returns the number of
- * failures. */
+static void
+render_failed(const struct conf *c, const struct provider *p,
+    struct diag *d, const char *what)
+{
+	if (d != NULL) {
+		buf_printf(&d->errors, "%s: providers[%zu]: cannot render the "
+		    "%s\n", c->path, p->index, what);
+		d->nerrors++;
+	} else
+		log_warnx("%s: providers[%zu]: cannot render the %s", c->path,
+		    p->index, what);
+}
+
+/* Renders every document of p; one that fails has no response (or no
+ * data), and its name goes to d if given, else to the log. Returns the
+ * number of failures. */
 static int
 pcache_render(const struct conf *c, const struct provider *p,
     struct pcache **out, struct diag *d)
@@ -105,14 +139,13 @@ pcache_render(const struct conf *c, const struct provider *p,
 		    static_docs[k].ctype) == 0)
 			continue;
 		failed++;
-		if (d != NULL) {
-			buf_printf(&d->errors, "%s: providers[%zu]: cannot "
-			    "render the %s\n", c->path, p->index,
-			    static_docs[k].what);
-			d->nerrors++;
-		} else
-			log_warnx("%s: providers[%zu]: cannot render the %s",
-			    c->path, p->index, static_docs[k].what);
+		render_failed(c, p, d, static_docs[k].what);
+	}
+	for (size_t k = 0; k < ARRAY_LEN(spliced_docs); k++) {
+		if (spliced_docs[k].render(p, pcache_splice(pc, k)) == 0)
+			continue;
+		failed++;
+		render_failed(c, p, d, spliced_docs[k].what);
 	}
 	*out = pc;
 	return failed;

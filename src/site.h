@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "splice.h"
 
 struct MHD_Response;
 
@@ -21,6 +22,9 @@ struct blob {
 struct pcache {
 	struct blob autoconfig;
 	struct blob pacc;
+	/* Per-user documents: filled with the address per request. */
+	struct splice ad_outlook;	/* Autodiscover POX, Outlook 2006a */
+	struct splice ad_mobilesync;	/* empty without "activesync" */
 };
 
 struct site {

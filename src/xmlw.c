@@ -100,6 +100,14 @@ xmlw_end(struct xmlw *w)
 	CHECK(w, xmlTextWriterEndElement(w->w));
 }
 
+size_t
+xmlw_offset(struct xmlw *w)
+{
+	CHECK(w, xmlTextWriterWriteString(w->w, X("")));
+	CHECK(w, xmlTextWriterFlush(w->w));
+	return (size_t)xmlBufferLength(w->buf);
+}
+
 int
 xmlw_close(struct xmlw *w, struct buf *out)
 {

@@ -26,6 +26,9 @@ void xmlw_printf(struct xmlw *w, const char *fmt, ...)
 void xmlw_text_elem(struct xmlw *w, const char *name, const char *text);
 void xmlw_uint_elem(struct xmlw *w, const char *name, unsigned int v);
 void xmlw_end(struct xmlw *w);
+/* Closes a pending start tag and returns how many bytes the document has so
+ * far: where the next text goes (for struct splice holes). */
+size_t xmlw_offset(struct xmlw *w);
 /* Ends the document, appends it to out, frees the writer. */
 int xmlw_close(struct xmlw *w, struct buf *out);
 

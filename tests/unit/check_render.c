@@ -10,6 +10,7 @@
 #include "digest.h"
 #include "render.h"
 #include "unit.h"
+#include "xmlreq.h"
 
 static struct conf *
 load(const char *text)
@@ -236,6 +237,250 @@ START_TEST(pacc_exact_bytes)
 }
 END_TEST
 
+/* ---- Autodiscover ------------------------------------------------------- */
+
+static xmlDocPtr
+parse_buf(const struct buf *out)
+{
+	xmlDocPtr doc = xmlReadMemory(out->data, (int)out->len, "ad.xml", NULL,
+	    XML_PARSE_NONET);
+
+	ck_assert_msg(doc != NULL, "%s", out->data);
+	return doc;
+}
+
+static void
+fill(const struct splice *sp, const char *local, const char *domain,
+    struct buf *out)
+{
+	char addr[512];
+	struct splice_values v;
+
+	snprintf(addr, sizeof(addr), "%s@%s", local, domain);
+	v.s[HOLE_ADDRESS] = addr;
+	v.len[HOLE_ADDRESS] = strlen(addr);
+	v.s[HOLE_LOCALPART] = local;
+	v.len[HOLE_LOCALPART] = strlen(local);
+	v.s[HOLE_DOMAIN] = domain;
+	v.len[HOLE_DOMAIN] = strlen(domain);
+	splice_fill(sp, &v, out);
+}
+
+static void
+expect_ns(xmlNodePtr n, const char *name, const char *ns)
+{
+	expect_elem(n, name, NULL);
+	ck_assert_ptr_nonnull(n->ns);
+	ck_assert_ptr_null(n->ns->prefix);
+	ck_assert_str_eq((const char *)n->ns->href, ns);
+}
+
+/* Walks one Protocol and checks every child in order. */
+static xmlNodePtr
+expect_protocol(xmlNodePtr n, const char *type, const char *server,
+    const char *port, const char *login, const char *encryption,
+    const char *auth_required)
+{
+	expect_elem(n, "Protocol", NULL);
+	xmlNodePtr c = first_child(n);
+	expect_elem(c, "Type", type);
+	expect_elem(c = sibling(c), "Server", server);
+	expect_elem(c = sibling(c), "Port", port);
+	expect_elem(c = sibling(c), "DomainRequired", "off");
+	expect_elem(c = sibling(c), "LoginName", login);
+	expect_elem(c = sibling(c), "SPA", "off");
+	expect_elem(c = sibling(c), "SSL", "on");
+	expect_elem(c = sibling(c), "Encryption", encryption);
+	expect_elem(c = sibling(c), "AuthRequired", auth_required);
+	if (strcmp(type, "SMTP") == 0) {
+		expect_elem(c = sibling(c), "UsePOPAuth", "off");
+		expect_elem(c = sibling(c), "SMTPLast", "off");
+	}
+	ck_assert_ptr_null(sibling(c));
+	return sibling(n);
+}
+
+static const char ad_conf[] = "{\"providers\":[{\"name\":\"Ex\","
+    "\"domains\":[\"example.com\"],\"servers\":["
+    "{\"protocol\":\"smtp\",\"host\":\"s.example.com\",\"port\":587,\"security\":\"starttls\",\"username\":\"%EMAILLOCALPART%\"},"
+    "{\"protocol\":\"imap\",\"host\":\"i.example.com\",\"port\":143,\"security\":\"plain\"},"
+    "{\"protocol\":\"pop3\",\"host\":\"p.example.com\",\"port\":995,\"security\":\"ssl\",\"auth\":[\"none\"],\"username\":\"%REALNAME%&<%EMAILDOMAIN%>\"},"
+    "{\"protocol\":\"imap\",\"host\":\"i.example.com\",\"port\":993,\"security\":\"ssl\"},"
+    "{\"protocol\":\"imap\",\"host\":\"i2.example.com\",\"port\":143,\"security\":\"starttls\",\"username\":\"u-%EMAILADDRESS%-%EMAILLOCALPART%\"},"
+    "{\"protocol\":\"smtp\",\"host\":\"s.example.com\",\"port\":465,\"security\":\"ssl\",\"auth\":[\"client-IP-address\",\"password-encrypted\"]},"
+    "{\"protocol\":\"smtp\",\"host\":\"s.example.com\",\"port\":25,\"security\":\"plain\"}]}]}";
+
+START_TEST(outlook_document_in_order)
+{
+	struct conf *c = load(ad_conf);
+	struct splice sp;
+	struct buf out = { 0 };
+
+	ck_assert_int_eq(render_ad_outlook(&c->providers[0], &sp), 0);
+	/* LoginName holes: pop3 domain, imap993 address, imap143 address and
+	 * local part, smtp587 local part, smtp465 address. */
+	ck_assert_uint_eq(sp.nholes, 6);
+	fill(&sp, "a&b'c", "example.com", &out);
+	ck_assert_ptr_null(strchr(out.data, '%'));
+	ck_assert_ptr_nonnull(strstr(out.data, "<LoginName>a&amp;b&apos;c</LoginName>"));
+	ck_assert_ptr_nonnull(strstr(out.data, "<LoginName>&amp;&lt;example.com&gt;</LoginName>"));
+	ck_assert_ptr_null(strstr(out.data, "a&b"));
+	const char *head = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<Autodiscover xmlns=\"" AD_NS_RESPONSE "\">\n"
+	    "  <Response xmlns=\"" AD_NS_OUTLOOK_RESPONSE "\">\n";
+	ck_assert_msg(strncmp(out.data, head, strlen(head)) == 0, "%s", out.data);
+
+	xmlDocPtr doc = parse_buf(&out);
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	expect_ns(root, "Autodiscover", AD_NS_RESPONSE);
+	xmlNodePtr resp = first_child(root);
+	expect_ns(resp, "Response", AD_NS_OUTLOOK_RESPONSE);
+	ck_assert_ptr_null(sibling(resp));
+	xmlNodePtr acct = first_child(resp);
+	expect_ns(acct, "Account", AD_NS_OUTLOOK_RESPONSE);
+	ck_assert_ptr_null(sibling(acct));
+	xmlNodePtr n = first_child(acct);
+	expect_elem(n, "AccountType", "email");
+	expect_elem(n = sibling(n), "Action", "settings");
+	/* Incoming in config order without plain ones, then outgoing. */
+	n = sibling(n);
+	n = expect_protocol(n, "POP3", "p.example.com", "995", "&<example.com>", "SSL", "off");
+	n = expect_protocol(n, "IMAP", "i.example.com", "993", "a&b'c@example.com", "SSL", "on");
+	n = expect_protocol(n, "IMAP", "i2.example.com", "143", "u-a&b'c@example.com-a&b'c", "TLS", "on");
+	n = expect_protocol(n, "SMTP", "s.example.com", "587", "a&b'c", "TLS", "on");
+	n = expect_protocol(n, "SMTP", "s.example.com", "465", "a&b'c@example.com", "SSL", "on");
+	ck_assert_ptr_null(n);
+	xmlFreeDoc(doc);
+
+	/* The same splice serves the next user unchanged. */
+	out.len = 0;
+	fill(&sp, "z", "example.com", &out);
+	ck_assert_ptr_nonnull(strstr(out.data, "<LoginName>u-z@example.com-z</LoginName>"));
+	buf_free(&out);
+	splice_free(&sp);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(mobilesync_document)
+{
+	struct conf *c = load("{\"providers\":[{\"name\":\"M\",\"domains\":[\"m.org\"],"
+	    "\"activesync\":\"https://eas.m.org/Microsoft-Server-ActiveSync?a=1&b=2\",\"servers\":["
+	    "{\"protocol\":\"imap\",\"host\":\"m.org\",\"port\":993,\"security\":\"ssl\"}]},"
+	    "{\"name\":\"N\",\"domains\":[\"n.org\"],\"servers\":["
+	    "{\"protocol\":\"imap\",\"host\":\"n.org\",\"port\":993,\"security\":\"ssl\"}]}]}");
+	const char *eas = "https://eas.m.org/Microsoft-Server-ActiveSync?a=1&b=2";
+	struct splice sp;
+	struct buf out = { 0 };
+
+	ck_assert_int_eq(render_ad_mobilesync(&c->providers[0], &sp), 0);
+	ck_assert_uint_eq(sp.nholes, 1);
+	fill(&sp, "o\"k", "m.org", &out);
+	ck_assert_ptr_nonnull(strstr(out.data, "<EMailAddress>o&quot;k@m.org</EMailAddress>"));
+	xmlDocPtr doc = parse_buf(&out);
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	expect_ns(root, "Autodiscover", AD_NS_RESPONSE);
+	xmlNodePtr resp = first_child(root);
+	expect_ns(resp, "Response", AD_NS_MOBILESYNC_RESPONSE);
+	xmlNodePtr n = first_child(resp);
+	expect_elem(n, "Culture", "en:en");
+	expect_elem(n = sibling(n), "User", NULL);
+	expect_elem(first_child(n), "EMailAddress", "o\"k@m.org");
+	ck_assert_ptr_null(sibling(first_child(n)));
+	expect_elem(n = sibling(n), "Action", NULL);
+	ck_assert_ptr_null(sibling(n));
+	xmlNodePtr s = first_child(first_child(n));
+	expect_elem(first_child(n), "Settings", NULL);
+	expect_elem(s, "Server", NULL);
+	xmlNodePtr k = first_child(s);
+	expect_elem(k, "Type", "MobileSync");
+	expect_elem(k = sibling(k), "Url", eas);
+	expect_elem(k = sibling(k), "Name", eas);
+	ck_assert_ptr_null(sibling(k));
+	xmlFreeDoc(doc);
+	buf_free(&out);
+	splice_free(&sp);
+
+	/* No ActiveSync URL: no document. */
+	ck_assert_int_eq(render_ad_mobilesync(&c->providers[1], &sp), 0);
+	ck_assert_ptr_null(sp.data);
+	ck_assert_uint_eq(sp.nholes, 0);
+	splice_free(&sp);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(autodiscover_error_document)
+{
+	struct buf out = { 0 };
+
+	ck_assert_int_eq(render_ad_error(600, "Invalid Request", "01:02:03.0000004",
+	    "42", &out), 0);
+	ck_assert_str_eq(out.data, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<Autodiscover xmlns=\"http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006\">\n"
+	    "  <Response>\n"
+	    "    <Error Time=\"01:02:03.0000004\" Id=\"42\">\n"
+	    "      <ErrorCode>600</ErrorCode>\n"
+	    "      <Message>Invalid Request</Message>\n"
+	    "      <DebugData/>\n"
+	    "    </Error>\n"
+	    "  </Response>\n"
+	    "</Autodiscover>\n");
+	buf_free(&out);
+}
+END_TEST
+
+START_TEST(splice_holes)
+{
+	struct splice sp = { 0 };
+	struct splice_values v = { { "<&>", "'\"", "" }, { 3, 2, 0 } };
+	struct buf out = { 0 };
+
+	sp.data = xstrdup("[a][b][c]");
+	sp.len = 9;
+	splice_add_hole(&sp, 0, HOLE_DOMAIN);
+	splice_add_hole(&sp, 2, HOLE_ADDRESS);
+	splice_add_hole(&sp, 5, HOLE_LOCALPART);
+	splice_add_hole(&sp, 5, HOLE_ADDRESS);
+	splice_add_hole(&sp, 9, HOLE_LOCALPART);
+	buf_puts(&out, "x");
+	splice_fill(&sp, &v, &out);
+	ck_assert_str_eq(out.data, "x[a&lt;&amp;&gt;][b&apos;&quot;&lt;&amp;&gt;][c]&apos;&quot;");
+	ck_assert_uint_eq(out.len, strlen(out.data));
+	buf_free(&out);
+	splice_free(&sp);
+	ck_assert_ptr_null(sp.data);
+	buf_free(&out);
+}
+END_TEST
+
+START_TEST(autodiscover_json)
+{
+	struct buf out = { 0 };
+
+	ck_assert_int_eq(render_ad_json("AutodiscoverV1",
+	    "https://a.example/autodiscover/autodiscover.xml", &out), 0);
+	ck_assert_str_eq(out.data, "{\"Protocol\":\"AutodiscoverV1\","
+	    "\"Url\":\"https://a.example/autodiscover/autodiscover.xml\"}");
+	buf_free(&out);
+	ck_assert_int_eq(render_ad_json_error("Rest", "AutodiscoverV1", &out), 0);
+	ck_assert_str_eq(out.data, "{\"ErrorCode\":\"InvalidProtocol\","
+	    "\"ErrorMessage\":\"The given protocol value 'Rest' is invalid. "
+	    "Supported values are 'AutodiscoverV1'\"}");
+	buf_free(&out);
+	/* Request text is escaped for JSON, or not echoed at all. */
+	ck_assert_int_eq(render_ad_json_error("a\"b\\c</script>", "X", &out), 0);
+	ck_assert_ptr_nonnull(strstr(out.data, "'a\\\"b\\\\c</script>'"));
+	buf_free(&out);
+	ck_assert_int_eq(render_ad_json_error("a\nb", "X", &out), 0);
+	ck_assert_ptr_nonnull(strstr(out.data, "value '(invalid)' is"));
+	buf_free(&out);
+	ck_assert_int_eq(render_ad_json_error("\xff\xfe", "X", &out), 0);
+	ck_assert_ptr_nonnull(strstr(out.data, "value '(invalid)' is"));
+	buf_free(&out);
+}
+END_TEST
+
 static Suite *
 render_suite(void)
 {
@@ -249,6 +494,13 @@ render_suite(void)
 	tc = tcase_create("pacc");
 	tcase_add_test(tc, digests_known_vectors);
 	tcase_add_test(tc, pacc_exact_bytes);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("autodiscover");
+	tcase_add_test(tc, outlook_document_in_order);
+	tcase_add_test(tc, mobilesync_document);
+	tcase_add_test(tc, autodiscover_error_document);
+	tcase_add_test(tc, splice_holes);
+	tcase_add_test(tc, autodiscover_json);
 	suite_add_tcase(s, tc);
 	return s;
 }

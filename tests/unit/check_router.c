@@ -2,13 +2,18 @@
  * directly, as the fuzz harness does. */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "conf.h"
 #include "endpoints.h"
 #include "request.h"
 #include "site.h"
 #include "unit.h"
+#include "xmlreq.h"
 
 struct kv { const char *k, *v; };
 struct fake { struct kv headers[4]; struct kv query[4]; };
@@ -36,18 +41,25 @@ fake_query(const struct request *rq, const char *name)
 
 static struct site *site;
 
+static struct site *
+make_site(const char *text)
+{
+	struct diag d = { 0 };
+	struct conf *c = conf_load_buffer("t.json", text, strlen(text), &d);
+	struct site *s;
+
+	ck_assert_msg(c != NULL, "%s", d.errors.data);
+	s = site_new(c, &d);
+	ck_assert_ptr_nonnull(s);
+	diag_free(&d);
+	return s;
+}
+
 static void
 setup(void)
 {
-	const char *text = "{\"providers\":[{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":["
-	    "{\"protocol\":\"imap\",\"host\":\"imap.x.org\",\"port\":993,\"security\":\"ssl\"}]}]}";
-	struct diag d = { 0 };
-	struct conf *c = conf_load_buffer("t.json", text, strlen(text), &d);
-
-	ck_assert_ptr_nonnull(c);
-	site = site_new(c, &d);
-	ck_assert_ptr_nonnull(site);
-	diag_free(&d);
+	site = make_site("{\"providers\":[{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":["
+	    "{\"protocol\":\"imap\",\"host\":\"imap.x.org\",\"port\":993,\"security\":\"ssl\"}]}]}");
 }
 
 static void
@@ -176,6 +188,340 @@ START_TEST(pacc_and_settings)
 }
 END_TEST
 
+/* ---- Autodiscover ------------------------------------------------------- */
+
+static void
+setup_ad(void)
+{
+	site = make_site("{\"trusted_proxies\":[\"10.0.0.1\"],\"providers\":["
+	    "{\"name\":\"A\",\"domains\":[\"a.org\"],"
+	    "\"activesync\":\"https://eas.a.org/Microsoft-Server-ActiveSync\",\"servers\":["
+	    "{\"protocol\":\"imap\",\"host\":\"imap.a.org\",\"port\":993,\"security\":\"ssl\"},"
+	    "{\"protocol\":\"smtp\",\"host\":\"smtp.a.org\",\"port\":587,\"security\":\"starttls\"}]},"
+	    "{\"name\":\"B\",\"domains\":[\"b.org\"],\"servers\":["
+	    "{\"protocol\":\"imap\",\"host\":\"imap.b.org\",\"port\":993,\"security\":\"ssl\"}]}]}");
+}
+
+static void
+post(const char *path, const char *body, struct reply *rp)
+{
+	struct fake f = { .headers = { { "Authorization", "Basic c2VjcmV0" } } };
+	struct request rq = { .method = M_POST, .path = path, .site = site,
+	    .body = body, .body_len = strlen(body), .header = fake_header,
+	    .query = fake_query, .ctx = &f };
+
+	memset(rp, 0, sizeof(*rp));
+	route(&rq, rp);
+}
+
+static char *
+pox(const char *ns, const char *who, const char *schema)
+{
+	struct buf b = { 0 };
+
+	buf_printf(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
+	    "<Autodiscover xmlns=\"%s\"><Request>%s"
+	    "<AcceptableResponseSchema>%s</AcceptableResponseSchema>"
+	    "</Request></Autodiscover>", ns, who, schema);
+	return buf_steal(&b);
+}
+
+static void
+expect_ad_error(struct reply *rp, const char *code)
+{
+	char want[64];
+
+	ck_assert_uint_eq(rp->status, 200);
+	ck_assert_str_eq(rp->ctype, "text/xml; charset=utf-8");
+	snprintf(want, sizeof(want), "<ErrorCode>%s</ErrorCode>", code);
+	ck_assert_msg(strstr(rp->body.data, want) != NULL, "%s", rp->body.data);
+	ck_assert_ptr_null(strstr(rp->body.data, "2006a"));
+}
+
+START_TEST(pox_paths_and_schemas)
+{
+	static const char *const paths[] = { "/autodiscover/autodiscover.xml",
+	    "/Autodiscover/Autodiscover.xml", "/AutoDiscover/AutoDiscover.xml",
+	    "/AUTODISCOVER/AUTODISCOVER.XML" };
+	char *out = pox(AD_NS_OUTLOOK_REQUEST,
+	    "<EMailAddress>Al&amp;ice@A.org</EMailAddress>", AD_NS_OUTLOOK_RESPONSE);
+	char *eas = pox(AD_NS_MOBILESYNC_REQUEST,
+	    "<EMailAddress>bob@a.org</EMailAddress>", AD_NS_MOBILESYNC_RESPONSE);
+	struct reply rp;
+
+	for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
+		post(paths[i], out, &rp);
+		ck_assert_uint_eq(rp.status, 200);
+		ck_assert_str_eq(rp.endpoint, "autodiscover");
+		ck_assert_str_eq(rp.ctype, "text/xml; charset=utf-8");
+		ck_assert_ptr_null(rp.blob);
+		ck_assert_ptr_nonnull(strstr(rp.body.data, "<LoginName>Al&amp;ice@a.org</LoginName>"));
+		ck_assert_ptr_nonnull(strstr(rp.body.data, "<Server>smtp.a.org</Server>"));
+		reply_free(&rp);
+	}
+	post(paths[1], eas, &rp);
+	ck_assert_uint_eq(rp.status, 200);
+	ck_assert_ptr_nonnull(strstr(rp.body.data, "<EMailAddress>bob@a.org</EMailAddress>"));
+	ck_assert_ptr_nonnull(strstr(rp.body.data, "<Url>https://eas.a.org/Microsoft-Server-ActiveSync</Url>"));
+	reply_free(&rp);
+	free(out);
+	free(eas);
+}
+END_TEST
+
+START_TEST(pox_errors)
+{
+	struct fake none = { 0 };
+	struct reply rp;
+	char *doc;
+
+	/* GET: 405, Allow: POST. */
+	run(M_GET, "/Autodiscover/Autodiscover.xml", &none, &rp);
+	ck_assert_uint_eq(rp.status, 405);
+	ck_assert_str_eq(rp.headers[0].name, "Allow");
+	ck_assert_str_eq(rp.headers[0].value, "POST");
+	reply_free(&rp);
+
+	post("/autodiscover/autodiscover.xml", "", &rp);
+	expect_ad_error(&rp, "600");
+	ck_assert_ptr_nonnull(strstr(rp.body.data, "<Message>Invalid Request</Message>"));
+	reply_free(&rp);
+	post("/autodiscover/autodiscover.xml", "<Autodiscover><Request>", &rp);
+	expect_ad_error(&rp, "600");
+	reply_free(&rp);
+
+	/* An invalid address is a malformed request, and is not echoed. */
+	doc = pox(AD_NS_OUTLOOK_REQUEST, "<EMailAddress><![CDATA[<b>x</b>@a.org]]>"
+	    "</EMailAddress>", AD_NS_OUTLOOK_RESPONSE);
+	post("/autodiscover/autodiscover.xml", doc, &rp);
+	expect_ad_error(&rp, "600");
+	ck_assert_ptr_null(strstr(rp.body.data, "<b>"));
+	reply_free(&rp);
+	free(doc);
+
+	/* Unknown domain: HTTP 404 so that clients fall through. */
+	doc = pox(AD_NS_OUTLOOK_REQUEST, "<EMailAddress>a@c.org</EMailAddress>",
+	    AD_NS_OUTLOOK_RESPONSE);
+	post("/autodiscover/autodiscover.xml", doc, &rp);
+	ck_assert_uint_eq(rp.status, 404);
+	ck_assert_str_eq(rp.body.data, "no provider serves the domain c.org\n");
+	reply_free(&rp);
+	free(doc);
+	doc = pox(AD_NS_OUTLOOK_REQUEST, "<LegacyDN>/o=Org/cn=a</LegacyDN>",
+	    AD_NS_OUTLOOK_RESPONSE);
+	post("/autodiscover/autodiscover.xml", doc, &rp);
+	ck_assert_uint_eq(rp.status, 404);
+	reply_free(&rp);
+	free(doc);
+	/* A LegacyDN that is an address is used as one. */
+	doc = pox(AD_NS_OUTLOOK_REQUEST, "<LegacyDN>d@a.org</LegacyDN>",
+	    AD_NS_OUTLOOK_RESPONSE);
+	post("/autodiscover/autodiscover.xml", doc, &rp);
+	ck_assert_uint_eq(rp.status, 200);
+	ck_assert_ptr_nonnull(strstr(rp.body.data, "<LoginName>d@a.org</LoginName>"));
+	reply_free(&rp);
+	free(doc);
+
+	/* Unsupported schema; mobilesync without an ActiveSync URL. */
+	doc = pox(AD_NS_OUTLOOK_REQUEST, "<EMailAddress>a@a.org</EMailAddress>",
+	    "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006");
+	post("/autodiscover/autodiscover.xml", doc, &rp);
+	expect_ad_error(&rp, "601");
+	reply_free(&rp);
+	free(doc);
+	doc = pox(AD_NS_MOBILESYNC_REQUEST, "<EMailAddress>a@b.org</EMailAddress>",
+	    AD_NS_MOBILESYNC_RESPONSE);
+	post("/autodiscover/autodiscover.xml", doc, &rp);
+	expect_ad_error(&rp, "601");
+	reply_free(&rp);
+	free(doc);
+}
+END_TEST
+
+static void
+get(const char *path, struct fake *f, const struct sockaddr *peer,
+    struct reply *rp)
+{
+	struct request rq = { .method = M_GET, .path = path, .site = site,
+	    .peer = peer, .header = fake_header, .query = fake_query,
+	    .ctx = f };
+
+	memset(rp, 0, sizeof(*rp));
+	route(&rq, rp);
+}
+
+START_TEST(json_forms)
+{
+	struct fake q = { .query = { { "Email", "a@a.org" },
+	    { "Protocol", "Autodiscoverv1" } },
+	    .headers = { { "Host", "Autodiscover.A.org" } } };
+	struct fake v = { .query = { { "Protocol", "AUTODISCOVERV1" } },
+	    .headers = { { "Host", "autodiscover.a.org:8443" } } };
+	struct fake eas = { .query = { { "Protocol", "activesync" } },
+	    .headers = { { "Host", "x" } } };
+	struct reply rp;
+
+	get("/autodiscover/autodiscover.json", &q, NULL, &rp);
+	ck_assert_uint_eq(rp.status, 200);
+	ck_assert_str_eq(rp.ctype, "application/json; charset=utf-8");
+	ck_assert_str_eq(rp.endpoint, "autodiscover-json");
+	ck_assert_str_eq(rp.body.data, "{\"Protocol\":\"AutodiscoverV1\","
+	    "\"Url\":\"https://autodiscover.a.org/autodiscover/autodiscover.xml\"}");
+	reply_free(&rp);
+	get("/AutoDiscover/AutoDiscover.json/V1.0/b%x@A.org", &v, NULL, &rp);
+	ck_assert_uint_eq(rp.status, 200);
+	ck_assert_str_eq(rp.body.data, "{\"Protocol\":\"AutodiscoverV1\","
+	    "\"Url\":\"https://autodiscover.a.org:8443/autodiscover/autodiscover.xml\"}");
+	reply_free(&rp);
+	get("/autodiscover/autodiscover.json/v1.0/c@a.org", &eas, NULL, &rp);
+	ck_assert_uint_eq(rp.status, 200);
+	ck_assert_str_eq(rp.body.data, "{\"Protocol\":\"ActiveSync\","
+	    "\"Url\":\"https://eas.a.org/Microsoft-Server-ActiveSync\"}");
+	reply_free(&rp);
+}
+END_TEST
+
+START_TEST(json_errors)
+{
+	struct fake rest = { .query = { { "Email", "a@a.org" },
+	    { "Protocol", "Rest" } } };
+	struct fake noproto = { .query = { { "Email", "a@a.org" } } };
+	struct fake easb = { .query = { { "Email", "a@b.org" },
+	    { "Protocol", "ActiveSync" } } };
+	struct fake unknown = { .query = { { "Email", "a@c.org" },
+	    { "Protocol", "AutodiscoverV1" } } };
+	struct fake nohost = { .query = { { "Email", "a@a.org" },
+	    { "Protocol", "AutodiscoverV1" } },
+	    .headers = { { "Host", "bad host" } } };
+	struct fake v1 = { .query = { { "Protocol", "AutodiscoverV1" } } };
+	struct reply rp;
+
+	get("/autodiscover/autodiscover.json", &rest, NULL, &rp);
+	ck_assert_uint_eq(rp.status, 400);
+	ck_assert_str_eq(rp.ctype, "application/json; charset=utf-8");
+	ck_assert_str_eq(rp.body.data, "{\"ErrorCode\":\"InvalidProtocol\","
+	    "\"ErrorMessage\":\"The given protocol value 'Rest' is invalid. "
+	    "Supported values are 'AutodiscoverV1,ActiveSync'\"}");
+	reply_free(&rp);
+	get("/autodiscover/autodiscover.json", &noproto, NULL, &rp);
+	ck_assert_uint_eq(rp.status, 400);
+	ck_assert_ptr_nonnull(strstr(rp.body.data, "value '' is invalid"));
+	reply_free(&rp);
+	/* ActiveSync is only a protocol where it is configured. */
+	get("/autodiscover/autodiscover.json", &easb, NULL, &rp);
+	ck_assert_uint_eq(rp.status, 400);
+	ck_assert_ptr_nonnull(strstr(rp.body.data, "Supported values are 'AutodiscoverV1'\""));
+	reply_free(&rp);
+	get("/autodiscover/autodiscover.json", &unknown, NULL, &rp);
+	ck_assert_uint_eq(rp.status, 404);
+	reply_free(&rp);
+	get("/autodiscover/autodiscover.json/v1.0/a@c.org", &v1, NULL, &rp);
+	ck_assert_uint_eq(rp.status, 404);
+	reply_free(&rp);
+	get("/autodiscover/autodiscover.json/v1.0/<a>@a.org", &v1, NULL, &rp);
+	ck_assert_uint_eq(rp.status, 400);
+	ck_assert_str_eq(rp.body.data, "invalid address: invalid character in local part\n");
+	reply_free(&rp);
+	get("/autodiscover/autodiscover.json", &nohost, NULL, &rp);
+	ck_assert_uint_eq(rp.status, 400);
+	ck_assert_str_eq(rp.body.data, "no valid Host header\n");
+	reply_free(&rp);
+	/* Neither an address nor a Host naming a served domain. */
+	get("/autodiscover/autodiscover.json/v1.0/", &v1, NULL, &rp);
+	ck_assert_uint_eq(rp.status, 404);
+	reply_free(&rp);
+	get("/autodiscover/autodiscover.jsonx", &v1, NULL, &rp);
+	ck_assert_uint_eq(rp.status, 404);
+	ck_assert_str_eq(rp.endpoint, "other");
+	reply_free(&rp);
+}
+END_TEST
+
+static const char *
+base(const struct sockaddr *peer, struct fake *f)
+{
+	static char out[300];
+	struct request rq = { .method = M_GET, .path = "/", .site = site,
+	    .peer = peer, .header = fake_header, .query = fake_query,
+	    .ctx = f };
+	struct buf b = { 0 };
+
+	if (public_base_url(&rq, &b) < 0) {
+		ck_assert_ptr_null(b.data);
+		return NULL;
+	}
+	snprintf(out, sizeof(out), "%s", b.data);
+	buf_free(&b);
+	return out;
+}
+
+START_TEST(public_base)
+{
+	struct sockaddr_in proxy = { .sin_family = AF_INET };
+	struct sockaddr_in other = { .sin_family = AF_INET };
+	struct sockaddr_in6 proxy6 = { .sin6_family = AF_INET6 };
+	const struct sockaddr *tp = (const struct sockaddr *)&proxy;
+	const struct sockaddr *op = (const struct sockaddr *)&other;
+	struct fake fwd = { .headers = { { "Host", "internal:8080" },
+	    { "X-Forwarded-Host", " Auto.Example.COM , proxy2" },
+	    { "X-Forwarded-Proto", "HTTP, https" } } };
+	struct fake fwd_host = { .headers = { { "Host", "internal" },
+	    { "X-Forwarded-Host", "a.example:444" } } };
+	struct fake fwd_bad = { .headers = { { "Host", "internal" },
+	    { "X-Forwarded-Host", "a b" }, { "X-Forwarded-Proto", "gopher" } } };
+
+	inet_pton(AF_INET, "10.0.0.1", &proxy.sin_addr);
+	inet_pton(AF_INET, "10.0.0.2", &other.sin_addr);
+	inet_pton(AF_INET6, "::ffff:10.0.0.1", &proxy6.sin6_addr);
+
+	/* Trusted proxy: its forwarded headers, first item. */
+	ck_assert_str_eq(base(tp, &fwd), "http://auto.example.com");
+	ck_assert_str_eq(base((const struct sockaddr *)&proxy6, &fwd),
+	    "http://auto.example.com");
+	ck_assert_str_eq(base(tp, &fwd_host), "https://a.example:444");
+	ck_assert_ptr_null(base(tp, &fwd_bad));
+	/* Anyone else: forwarded headers ignored, https://Host. */
+	ck_assert_str_eq(base(op, &fwd), "https://internal:8080");
+	ck_assert_str_eq(base(NULL, &fwd), "https://internal:8080");
+
+	static const struct { const char *host, *want; } hosts[] = {
+		{ "Example.ORG.", "https://example.org" },
+		{ "b\xc3\xbc" "cher.example", "https://xn--bcher-kva.example" },
+		{ "192.0.2.1:80", "https://192.0.2.1:80" },
+		{ "[2001:DB8::0:1]:8443", "https://[2001:db8::1]:8443" },
+		{ "[::1]", "https://[::1]" },
+		{ "a.example:65535", "https://a.example:65535" },
+		{ "a.example:0", NULL }, { "a.example:65536", NULL },
+		{ "a.example:", NULL }, { "a.example:123456", NULL },
+		{ "a.example:8x", NULL }, { "a.example:80:80", NULL },
+		{ "[::1", NULL }, { "[::1]x", NULL }, { "[]", NULL },
+		{ "[fe80::1%eth0]", NULL }, { "[a.example]", NULL },
+		{ "", NULL }, { "a/b", NULL }, { "a\"b", NULL },
+		{ "<script>", NULL }, { "a..b", NULL },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(hosts); i++) {
+		struct fake h = { .headers = { { "Host", hosts[i].host } } };
+		const char *got = base(op, &h);
+
+		if (hosts[i].want == NULL)
+			ck_assert_msg(got == NULL, "%s: %s", hosts[i].host, got);
+		else
+			ck_assert_msg(got != NULL && strcmp(got, hosts[i].want) == 0,
+			    "%s: %s", hosts[i].host, got ? got : "(null)");
+	}
+	struct fake none = { 0 };
+	ck_assert_ptr_null(base(op, &none));
+
+	/* public_url wins over everything. */
+	site_free(site);
+	site = make_site("{\"public_url\":\"https://ac.example/sub/\",\"trusted_proxies\":[\"10.0.0.1\"],"
+	    "\"providers\":[{\"name\":\"A\",\"domains\":[\"a.org\"],\"servers\":["
+	    "{\"protocol\":\"imap\",\"host\":\"imap.a.org\",\"port\":993,\"security\":\"ssl\"}]}]}");
+	ck_assert_str_eq(base(tp, &fwd), "https://ac.example/sub");
+	ck_assert_str_eq(base(op, &none), "https://ac.example/sub");
+}
+END_TEST
+
 static Suite *
 router_suite(void)
 {
@@ -187,6 +533,14 @@ router_suite(void)
 	tcase_add_test(tc, documents_rendered_once);
 	tcase_add_test(tc, errors);
 	tcase_add_test(tc, pacc_and_settings);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("autodiscover");
+	tcase_add_checked_fixture(tc, setup_ad, teardown);
+	tcase_add_test(tc, pox_paths_and_schemas);
+	tcase_add_test(tc, pox_errors);
+	tcase_add_test(tc, json_forms);
+	tcase_add_test(tc, json_errors);
+	tcase_add_test(tc, public_base);
 	suite_add_tcase(s, tc);
 	return s;
 }

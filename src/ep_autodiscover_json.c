@@ -1,0 +1,66 @@
+#include "config.h"
+
+#include <string.h>
+
+#include "endpoints.h"
+#include "render.h"
+#include "site.h"
+
+#define JSON_PATH "/autodiscover/autodiscover.json"
+#define JSON_CTYPE "application/json; charset=utf-8"
+
+static void
+json_reply(struct reply *rp, unsigned int status, int rendered)
+{
+	if (rendered < 0) {
+		reply_text(rp, 500, "cannot render the answer");
+		return;
+	}
+	rp->status = status;
+	rp->ctype = JSON_CTYPE;
+}
+
+void
+ep_autodiscover_json(const struct request *rq, struct reply *rp)
+{
+	const char *proto = request_query(rq, "Protocol");
+	const char *addr = NULL, *why;
+	const struct provider *p;
+	struct email em;
+	bool have_email;
+	struct buf url = { 0 };
+
+	/* The router matched /autodiscover/autodiscover.json/v1.0/ in any
+	 * case; the address follows it. */
+	if (rq->path[strlen(JSON_PATH)] == '/')
+		addr = rq->path + strlen(JSON_PATH "/v1.0/");
+	if (addr != NULL && addr[0] != '\0') {
+		if (email_parse(addr, strlen(addr), &em, &why) < 0) {
+			reply_text(rp, 400, "invalid address: %s", why);
+			return;
+		}
+		p = find_provider_by_email(rq, rp, &em);
+	} else
+		p = find_provider(rq, rp, "Email", &em, &have_email);
+	if (p == NULL)
+		return;
+
+	/* Outlook writes "Autodiscoverv1": the value is case-insensitive. */
+	if (proto != NULL && ascii_strcasecmp(proto, "AutodiscoverV1") == 0) {
+		if (public_base_url(rq, &url) < 0) {
+			reply_text(rp, 400, "no valid Host header");
+			return;
+		}
+		buf_puts(&url, "/autodiscover/autodiscover.xml");
+		json_reply(rp, 200, render_ad_json("AutodiscoverV1", url.data,
+		    &rp->body));
+		buf_free(&url);
+	} else if (proto != NULL && p->activesync != NULL &&
+	    ascii_strcasecmp(proto, "ActiveSync") == 0)
+		json_reply(rp, 200, render_ad_json("ActiveSync", p->activesync,
+		    &rp->body));
+	else
+		json_reply(rp, 400, render_ad_json_error(proto ? proto : "",
+		    p->activesync != NULL ? "AutodiscoverV1,ActiveSync" :
+		    "AutodiscoverV1", &rp->body));
+}
