@@ -226,6 +226,17 @@ pox(const char *ns, const char *who, const char *schema)
 	return buf_steal(&b);
 }
 
+/* Posts a request built by pox(); the reply in rp. */
+static void
+post_pox(const char *ns, const char *who, const char *schema,
+    struct reply *rp)
+{
+	char *doc = pox(ns, who, schema);
+
+	post("/autodiscover/autodiscover.xml", doc, rp);
+	free(doc);
+}
+
 static void
 expect_ad_error(struct reply *rp, const char *code)
 {
@@ -273,7 +284,6 @@ START_TEST(pox_errors)
 {
 	struct fake none = { 0 };
 	struct reply rp;
-	char *doc;
 
 	/* GET: 405, Allow: POST. */
 	run(M_GET, "/Autodiscover/Autodiscover.xml", &none, &rp);
@@ -291,50 +301,38 @@ START_TEST(pox_errors)
 	reply_free(&rp);
 
 	/* An invalid address is a malformed request, and is not echoed. */
-	doc = pox(AD_NS_OUTLOOK_REQUEST, "<EMailAddress><![CDATA[<b>x</b>@a.org]]>"
-	    "</EMailAddress>", AD_NS_OUTLOOK_RESPONSE);
-	post("/autodiscover/autodiscover.xml", doc, &rp);
+	post_pox(AD_NS_OUTLOOK_REQUEST, "<EMailAddress><![CDATA[<b>x</b>@a.org]]>"
+	    "</EMailAddress>", AD_NS_OUTLOOK_RESPONSE, &rp);
 	expect_ad_error(&rp, "600");
 	ck_assert_ptr_null(strstr(rp.body.data, "<b>"));
 	reply_free(&rp);
-	free(doc);
 
 	/* Unknown domain: HTTP 404 so that clients fall through. */
-	doc = pox(AD_NS_OUTLOOK_REQUEST, "<EMailAddress>a@c.org</EMailAddress>",
-	    AD_NS_OUTLOOK_RESPONSE);
-	post("/autodiscover/autodiscover.xml", doc, &rp);
+	post_pox(AD_NS_OUTLOOK_REQUEST, "<EMailAddress>a@c.org</EMailAddress>",
+	    AD_NS_OUTLOOK_RESPONSE, &rp);
 	ck_assert_uint_eq(rp.status, 404);
 	ck_assert_str_eq(rp.body.data, "no provider serves the domain c.org\n");
 	reply_free(&rp);
-	free(doc);
-	doc = pox(AD_NS_OUTLOOK_REQUEST, "<LegacyDN>/o=Org/cn=a</LegacyDN>",
-	    AD_NS_OUTLOOK_RESPONSE);
-	post("/autodiscover/autodiscover.xml", doc, &rp);
+	post_pox(AD_NS_OUTLOOK_REQUEST, "<LegacyDN>/o=Org/cn=a</LegacyDN>",
+	    AD_NS_OUTLOOK_RESPONSE, &rp);
 	ck_assert_uint_eq(rp.status, 404);
 	reply_free(&rp);
-	free(doc);
 	/* A LegacyDN that is an address is used as one. */
-	doc = pox(AD_NS_OUTLOOK_REQUEST, "<LegacyDN>d@a.org</LegacyDN>",
-	    AD_NS_OUTLOOK_RESPONSE);
-	post("/autodiscover/autodiscover.xml", doc, &rp);
+	post_pox(AD_NS_OUTLOOK_REQUEST, "<LegacyDN>d@a.org</LegacyDN>",
+	    AD_NS_OUTLOOK_RESPONSE, &rp);
 	ck_assert_uint_eq(rp.status, 200);
 	ck_assert_ptr_nonnull(strstr(rp.body.data, "<LoginName>d@a.org</LoginName>"));
 	reply_free(&rp);
-	free(doc);
 
 	/* Unsupported schema; mobilesync without an ActiveSync URL. */
-	doc = pox(AD_NS_OUTLOOK_REQUEST, "<EMailAddress>a@a.org</EMailAddress>",
-	    "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006");
-	post("/autodiscover/autodiscover.xml", doc, &rp);
+	post_pox(AD_NS_OUTLOOK_REQUEST, "<EMailAddress>a@a.org</EMailAddress>",
+	    "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006", &rp);
 	expect_ad_error(&rp, "601");
 	reply_free(&rp);
-	free(doc);
-	doc = pox(AD_NS_MOBILESYNC_REQUEST, "<EMailAddress>a@b.org</EMailAddress>",
-	    AD_NS_MOBILESYNC_RESPONSE);
-	post("/autodiscover/autodiscover.xml", doc, &rp);
+	post_pox(AD_NS_MOBILESYNC_REQUEST, "<EMailAddress>a@b.org</EMailAddress>",
+	    AD_NS_MOBILESYNC_RESPONSE, &rp);
 	expect_ad_error(&rp, "601");
 	reply_free(&rp);
-	free(doc);
 }
 END_TEST
 
