@@ -166,7 +166,7 @@ class AccessLog(unittest.TestCase):
             # A trusted proxy's X-Forwarded-For names the client.
             self.assertEqual(f[1:6], ("198.51.100.9", "GET",
                                       "/autodiscover/autodiscover.json/v1.0/*@example.com",
-                                      "404", f[5]))
+                                      "400", f[5]))
             self.assertEqual(m[2].group(3, 4, 5, 8), ("HEAD", "/healthz", "200", "healthz"))
             text = "\n".join(lines)
             for secret in ("alice", "bob", "secret", "c2VjcmV0", "Basic", "x="):
