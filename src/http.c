@@ -1,6 +1,8 @@
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -27,6 +29,7 @@
 struct listener {
 	int fd;
 	int family;
+	unsigned int port;
 	char text[80];
 	struct MHD_Daemon *d;
 };
@@ -365,9 +368,66 @@ http_listen(const struct listen_addr *addrs, size_t n)
 		}
 		listeners[nlisteners].fd = fd;
 		listeners[nlisteners].family = family;
+		listeners[nlisteners].port = ntohs(family == AF_INET6 ?
+		    ((const struct sockaddr_in6 *)&a->ss)->sin6_port :
+		    ((const struct sockaddr_in *)&a->ss)->sin_port);
 		snprintf(listeners[nlisteners].text,
 		    sizeof(listeners[nlisteners].text), "%s", a->text);
 		nlisteners++;
+	}
+	return 0;
+}
+
+int
+http_adopt(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int type = 0, listening = 0, fl;
+	socklen_t olen = sizeof(type);
+	struct listener *l;
+	char host[INET6_ADDRSTRLEN];
+
+	if (nlisteners == LISTEN_MAX) {
+		log_warnx("at most %d listening sockets", LISTEN_MAX);
+		return -1;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+		log_warn("passed descriptor %d", fd);
+		return -1;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen) < 0 ||
+	    (olen = sizeof(listening), getsockopt(fd, SOL_SOCKET,
+	    SO_ACCEPTCONN, &listening, &olen)) < 0) {
+		log_warn("passed descriptor %d", fd);
+		return -1;
+	}
+	if ((ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+	    type != SOCK_STREAM || !listening) {
+		log_warnx("passed descriptor %d is not a listening TCP socket "
+		    "(ListenStream= in the .socket unit)", fd);
+		return -1;
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		log_warn("passed descriptor %d", fd);
+		return -1;
+	}
+	l = &listeners[nlisteners++];
+	l->fd = fd;
+	l->family = ss.ss_family;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		l->port = ntohs(s4->sin_port);
+		snprintf(l->text, sizeof(l->text), "%s:%u", host, l->port);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		l->port = ntohs(s6->sin6_port);
+		snprintf(l->text, sizeof(l->text), "[%s]:%u", host, l->port);
 	}
 	return 0;
 }

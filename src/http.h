@@ -22,6 +22,9 @@ void http_default_opts(struct http_opts *o);
 
 /* Binds and listens on every address. Returns 0, or -1 after logging. */
 int http_listen(const struct listen_addr *addrs, size_t n);
+/* Adds a listening TCP socket passed by the service manager. Returns 0,
+ * or -1 after logging why it cannot be served. */
+int http_adopt(int fd);
 /* Starts serving on the sockets opened by http_listen(). */
 int http_start(const struct http_opts *o);
 /* Stops accepting, waits up to timeout_ms for requests in progress to be

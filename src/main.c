@@ -17,6 +17,7 @@
 #include "log.h"
 #include "render.h"
 #include "metrics.h"
+#include "notify.h"
 #include "site.h"
 
 #ifndef AUTOCONFD_CONF
@@ -118,6 +119,8 @@ reload(const char *path)
 		metrics_reload(false, gen);
 		log_warnx("reload of %s failed; the previous config keeps "
 		    "serving", path);
+		notify("READY=1\nSTATUS=reload failed; serving config "
+		    "generation %llu", (unsigned long long)gen);
 		return;
 	}
 	old = site_acquire();
@@ -130,6 +133,8 @@ reload(const char *path)
 	alog_open(s->conf->access_log);
 	site_publish(s);
 	metrics_reload(true, s->generation);
+	notify("READY=1\nSTATUS=serving %zu providers, config generation "
+	    "%llu", s->conf->nproviders, (unsigned long long)s->generation);
 	log_info("loaded %s: generation %llu, %zu providers, %zu domains",
 	    path, (unsigned long long)s->generation, s->conf->nproviders,
 	    count_domains(s->conf));
@@ -191,6 +196,7 @@ main(int argc, char **argv)
 	enum log_level level = LOG_LEVEL_INFO;
 	bool check = false;
 	struct http_opts ho;
+	int nfds;
 	sigset_t set;
 	int ch;
 
@@ -301,13 +307,23 @@ main(int argc, char **argv)
 	log_info("loaded %s: generation %llu, %zu providers, %zu domains",
 	    path, (unsigned long long)s->generation, s->conf->nproviders,
 	    count_domains(s->conf));
-	if (nlargs > 0 ? http_listen(largs, nlargs) < 0 :
+	if ((nfds = notify_listen_fds()) > 0) {
+		/* Socket activation: the .socket unit decides where. */
+		if (nlargs > 0 || s->conf->nlisten > 0)
+			log_info("serving the %d sockets passed by the service "
+			    "manager; \"listen\" and -l are not used", nfds);
+		for (int i = 0; i < nfds; i++)
+			if (http_adopt(NOTIFY_FD_START + i) < 0)
+				fatalx("cannot serve the passed sockets");
+	} else if (nlargs > 0 ? http_listen(largs, nlargs) < 0 :
 	    http_listen(s->conf->listen, s->conf->nlisten) < 0)
 		fatalx("cannot listen");
 	http_opts_from(&ho, &s->conf->limits);
 	if (http_start(&ho) < 0)
 		fatalx("cannot start the HTTP server");
 	log_info("autoconfd %s ready", PACKAGE_VERSION);
+	notify("READY=1\nSTATUS=serving %zu providers, config generation "
+	    "%llu", s->conf->nproviders, (unsigned long long)s->generation);
 
 	for (;;) {
 		int sig;
@@ -315,10 +331,12 @@ main(int argc, char **argv)
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
+			notify_reloading();
 			reload(path);
 			continue;
 		}
 		log_info("signal %d: finishing requests and exiting", sig);
+		notify("STOPPING=1\nSTATUS=finishing requests");
 		break;
 	}
 	http_stop(DRAIN_MS);
