@@ -184,10 +184,12 @@ pop(struct ld *l, size_t saved)
 	l->path[saved] = '\0';
 }
 
+__attribute__((format(printf, 5, 0)))
 static void
 vreport(struct ld *l, struct buf *out, int at_key, const char *kind,
     const char *fmt, va_list ap)
 {
+	struct buf msg = { 0 };
 	int line, col;
 
 	if (jpos_find(l->text, l->len, l->path, at_key, &line, &col) == 0)
@@ -195,9 +197,12 @@ vreport(struct ld *l, struct buf *out, int at_key, const char *kind,
 	else
 		buf_printf(out, "%s: %s", l->name, kind);
 	if (l->pathlen > 0)
-		buf_printf(out, "%s: ", l->path);
-	buf_vprintf(out, fmt, ap);
+		buf_printf(&msg, "%s: ", l->path);
+	buf_vprintf(&msg, fmt, ap);
+	/* Keys and values quoted from the file stay on one line. */
+	buf_ctl_escape(out, msg.data, msg.len);
 	buf_putc(out, '\n');
+	buf_free(&msg);
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -1404,9 +1409,12 @@ conf_load_buffer(const char *name, const char *text, size_t len,
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL) {
 		arena_end();
-		/* jansson's columns point just past the offending token. */
-		buf_printf(&d->errors, "%s:%d:%d: %s\n", name, je.line,
-		    je.column, je.text);
+		/* jansson's columns point just past the offending token
+		 * (0 when it is a line break); its text quotes the input. */
+		buf_printf(&d->errors, "%s:%d:%d: ", name, je.line,
+		    je.column > 0 ? je.column : 1);
+		buf_ctl_escape(&d->errors, je.text, strlen(je.text));
+		buf_putc(&d->errors, '\n');
 		d->nerrors++;
 		return NULL;
 	}

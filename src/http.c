@@ -320,6 +320,7 @@ connection(void *cls, struct MHD_Connection *c, void **socket_context,
 	}
 }
 
+__attribute__((format(printf, 2, 0)))
 static void
 mhd_logger(void *cls, const char *fmt, va_list ap)
 {

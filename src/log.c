@@ -41,6 +41,7 @@ log_line(const char *line, size_t len)
 		return;
 }
 
+__attribute__((format(printf, 3, 0)))
 static void
 vlog(const char *prefix, const char *err, const char *fmt, va_list ap)
 {

@@ -163,6 +163,23 @@ buf_html_escape(struct buf *b, const char *s)
 	buf_xml_escape(b, s, strlen(s));
 }
 
+void
+buf_ctl_escape(struct buf *b, const char *s, size_t len)
+{
+	size_t i, run = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c != 0x7f)
+			continue;
+		buf_add(b, s + run, i - run);
+		buf_printf(b, "\\x%02x", c);
+		run = i + 1;
+	}
+	buf_add(b, s + run, len - run);
+}
+
 char
 ascii_tolower(char c)
 {

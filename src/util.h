@@ -34,6 +34,8 @@ void buf_free(struct buf *b);
 /* Escapers append text escaped for the target format. */
 void buf_xml_escape(struct buf *b, const char *s, size_t len);
 void buf_html_escape(struct buf *b, const char *s);
+/* For one line of a log or a message: control bytes as \xNN. */
+void buf_ctl_escape(struct buf *b, const char *s, size_t len);
 
 /* ASCII-only case helpers: protocol tokens are ASCII, locale must not matter. */
 int ascii_strcasecmp(const char *a, const char *b);

@@ -370,6 +370,19 @@ START_TEST(signing)
 }
 END_TEST
 
+/* Found by fuzz_conf: quoted input must not split a message into lines
+ * or reach the terminal as control sequences. */
+START_TEST(messages_stay_on_one_line)
+{
+	expect_error("{\n \"providers\": [ {\"name\": \"b\\u\n\"} ]}",
+	    "t.json:3:1: invalid escape near '\"b\\u\\x0a'\n");
+	ck_assert_int_eq(strchr(errs, '\n') - errs, (int)strlen(errs) - 1);
+	expect_error(TOP(PROV(",\"a\\nb\\u001b[31m\":1")),
+	    "t.json: providers[0].a\\x0ab\\x1b[31m: unknown key \"a\\x0ab\\x1b[31m\"\n");
+	ck_assert_int_eq(strchr(errs, '\n') - errs, (int)strlen(errs) - 1);
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -390,6 +403,7 @@ conf_suite(void)
 	tcase_add_test(tc, operations_defaults);
 	tcase_add_test(tc, operations_errors);
 	tcase_add_test(tc, signing);
+	tcase_add_test(tc, messages_stay_on_one_line);
 	suite_add_tcase(s, tc);
 	return s;
 }
