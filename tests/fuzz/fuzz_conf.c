@@ -11,14 +11,6 @@
 
 #define NAME "fuzz.json"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
 /* Each message is "fuzz.json:LINE:COL: ..." or "fuzz.json: ...", with a
  * position inside the text. */
 static void

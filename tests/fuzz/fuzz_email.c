@@ -9,14 +9,6 @@
 #include "fuzz.h"
 #include "util.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
 /* A normalised domain: 1-253 octets of lowercase LDH labels. */
 static void
 check_domain(const char *d)

@@ -99,7 +99,8 @@ main(int argc, char **argv)
 	prog = prog != NULL ? prog + 1 : argv[0];
 	if (strncmp(prog, "fuzz_", 5) == 0)
 		prog += 5;
-	LLVMFuzzerInitialize(&argc, &argv);
+	if (LLVMFuzzerInitialize != NULL)
+		LLVMFuzzerInitialize(&argc, &argv);
 	if (argc > 1) {
 		for (int i = 1; i < argc; i++) {
 			if ((n = run_path(argv[i])) < 0)
