@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "endpoints.h"
@@ -28,7 +29,7 @@ ep_autodiscover_json(const struct request *rq, struct reply *rp)
 	const struct provider *p;
 	struct email em;
 	bool have_email;
-	struct buf url = { 0 };
+	struct buf base = { 0 };
 
 	/* The router matched /autodiscover/autodiscover.json/v1.0/ in any
 	 * case; the address follows it. */
@@ -39,6 +40,7 @@ ep_autodiscover_json(const struct request *rq, struct reply *rp)
 			reply_text(rp, 400, "invalid address: %s", why);
 			return;
 		}
+		snprintf(rp->email, sizeof(rp->email), "%s", em.addr);
 		p = find_provider_by_email(rq, rp, &em);
 	} else
 		p = find_provider(rq, rp, "Email", &em, &have_email);
@@ -47,18 +49,20 @@ ep_autodiscover_json(const struct request *rq, struct reply *rp)
 
 	/* Outlook writes "Autodiscoverv1": the value is case-insensitive. */
 	if (proto != NULL && ascii_strcasecmp(proto, "AutodiscoverV1") == 0) {
-		if (public_base_url(rq, &url) < 0) {
+		/* With public_url the answer is the same for everyone. */
+		if (rq->site->conf->public_url != NULL) {
+			reply_blob(rp, 200, &rq->site->ad_json_v1);
+			return;
+		}
+		if (public_base_url(rq, &base) < 0) {
 			reply_text(rp, 400, "no valid Host header");
 			return;
 		}
-		buf_puts(&url, "/autodiscover/autodiscover.xml");
-		json_reply(rp, 200, render_ad_json("AutodiscoverV1", url.data,
-		    &rp->body));
-		buf_free(&url);
+		json_reply(rp, 200, render_ad_json_v1(base.data, &rp->body));
+		buf_free(&base);
 	} else if (proto != NULL && p->activesync != NULL &&
 	    ascii_strcasecmp(proto, "ActiveSync") == 0)
-		json_reply(rp, 200, render_ad_json("ActiveSync", p->activesync,
-		    &rp->body));
+		reply_blob(rp, 200, &site_pcache(rq->site, p)->ad_json_eas);
 	else
 		json_reply(rp, 400, render_ad_json_error(proto ? proto : "",
 		    p->activesync != NULL ? "AutodiscoverV1,ActiveSync" :

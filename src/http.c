@@ -163,6 +163,8 @@ account(struct MHD_Connection *c, const struct conn *cs, const char *method,
 	if (e.email == NULL)
 		e.email = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
 		    "Email");
+	if (e.email == NULL && rp->email[0] != '\0')
+		e.email = rp->email;
 	if (s != NULL) {
 		e.full_addresses = s->conf->log_full_addresses;
 		if (e.peer != NULL && conf_is_trusted(s->conf, e.peer))

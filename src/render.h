@@ -55,8 +55,12 @@ int render_ad_mobilesync(const struct provider *p, struct splice *sp);
 int render_ad_error(unsigned int code, const char *message, const char *time,
     const char *id, struct buf *out);
 
-/* Autodiscover v2: {"Protocol":..,"Url":..}, compact, keys in this order. */
+/* Autodiscover v2: {"Protocol":..,"Url":..}, compact, keys in this order.
+ * _v1: AutodiscoverV1, the POX endpoint under base (a public base URL);
+ * _activesync: the provider's ActiveSync URL (nothing when it has none). */
 int render_ad_json(const char *protocol, const char *url, struct buf *out);
+int render_ad_json_v1(const char *base, struct buf *out);
+int render_ad_json_activesync(const struct provider *p, struct buf *out);
 /* The v2 error for an unknown Protocol value: HTTP 400 with
  * {"ErrorCode":"InvalidProtocol","ErrorMessage":..}. given (from the
  * request) is echoed only if it is short printable ASCII. */

@@ -31,6 +31,26 @@ render_ad_json(const char *protocol, const char *url, struct buf *out)
 	    out);
 }
 
+int
+render_ad_json_v1(const char *base, struct buf *out)
+{
+	struct buf url = { 0 };
+	int r;
+
+	buf_printf(&url, "%s/autodiscover/autodiscover.xml", base);
+	r = render_ad_json("AutodiscoverV1", url.data, out);
+	buf_free(&url);
+	return r;
+}
+
+int
+render_ad_json_activesync(const struct provider *p, struct buf *out)
+{
+	if (p->activesync == NULL)
+		return 0;
+	return render_ad_json("ActiveSync", p->activesync, out);
+}
+
 /* The value is echoed only when it is short printable ASCII: it comes from
  * the request. */
 static bool

@@ -40,6 +40,9 @@ struct reply {
 	struct { const char *name; char *value; } headers[REPLY_HEADERS_MAX];
 	size_t nheaders;
 	const char *endpoint;		/* metrics/log label, static */
+	/* The address a request named outside the query (POST body, path),
+	 * once valid, for the access log; "" if none. */
+	char email[256];
 };
 
 const char *request_header(const struct request *rq, const char *name);

@@ -72,6 +72,8 @@ static const struct {
 	    "text/xml; charset=utf-8", "autoconfig document" },
 	{ offsetof(struct pcache, pacc), render_pacc, "application/json",
 	    "PACC document" },
+	{ offsetof(struct pcache, ad_json_eas), render_ad_json_activesync,
+	    "application/json; charset=utf-8", "Autodiscover v2 ActiveSync answer" },
 };
 
 static struct blob *
@@ -163,6 +165,20 @@ site_new(struct conf *c, struct diag *d)
 		site_free(s);
 		return NULL;
 	}
+	if (c->public_url != NULL) {
+		struct buf out = { 0 };
+
+		if (render_ad_json_v1(c->public_url, &out) < 0)
+			log_warnx("%s: cannot render the Autodiscover v2 answer",
+			    c->path);
+		else {
+			size_t len = out.len;
+
+			blob_init(&s->ad_json_v1, buf_steal(&out), len,
+			    "application/json; charset=utf-8");
+		}
+		buf_free(&out);
+	}
 	return s;
 }
 
@@ -205,6 +221,7 @@ site_free(struct site *s)
 	for (size_t i = 0; i < s->conf->nproviders; i++)
 		pcache_free(atomic_load(&s->pc[i]));
 	free(s->pc);
+	blob_free(&s->ad_json_v1);
 	signer_free(s->signer);
 	conf_free(s->conf);
 	free(s);

@@ -22,6 +22,7 @@ struct blob {
 struct pcache {
 	struct blob autoconfig;
 	struct blob pacc;
+	struct blob ad_json_eas;	/* v2 ActiveSync; empty without one */
 	/* Per-user documents: filled with the address per request. */
 	struct splice ad_outlook;	/* Autodiscover POX, Outlook 2006a */
 	struct splice ad_mobilesync;	/* empty without "activesync" */
@@ -34,6 +35,9 @@ struct site {
 	 * never be requested, nor keep them in memory. */
 	_Atomic(struct pcache *) *pc;
 	struct signer *signer;		/* for Apple profiles, or NULL */
+	/* With public_url, the Autodiscover v2 AutodiscoverV1 answer: the
+	 * same for every user of every provider. */
+	struct blob ad_json_v1;
 	uint64_t generation;
 	unsigned int refs;		/* under the site lock */
 };

@@ -486,6 +486,27 @@ class Json(Base):
             self.assertEqual(st, 400)
 
 
+class AccessLog(unittest.TestCase):
+    def test_domain_from_body_and_path_never_the_user(self):
+        cfg = dict(Base.CONFIG, access_log="stderr")
+        secret = base64.b64encode(b"erin:Pa55").decode()
+        with Daemon(cfg) as d:
+            st, _, _ = d.request("POST", "/Autodiscover/Autodiscover.xml",
+                                 body=request_body("erin@Example.NET"),
+                                 headers={"Authorization": "Basic " + secret})
+            self.assertEqual(st, 200)
+            i = d.wait_log(" autodiscover example.net ")
+            self.assertIn(" POST /Autodiscover/Autodiscover.xml 200 ", d.lines[i])
+            d.get("/autodiscover/autodiscover.json/v1.0/erin@example.com?Protocol=x")
+            i = d.wait_log(" autodiscover-json example.com ")
+            self.assertIn("/v1.0/*@example.com 400 ", d.lines[i])
+            # Malformed: nothing named, nothing echoed.
+            d.request("POST", POX, body=b"<Autodiscover><Request><EMailAddress>erin@x")
+            i = d.wait_log(" autodiscover - ")
+            self.assertNotIn("erin", d.log())
+            self.assertNotIn(secret, d.log())
+
+
 class ExampleProviders(unittest.TestCase):
     """Both example configs give answers that Outlook and Thunderbird's
     Exchange probe configure correctly, and a JSON URL on public_url."""

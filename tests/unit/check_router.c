@@ -373,7 +373,10 @@ START_TEST(json_forms)
 	reply_free(&rp);
 	get("/autodiscover/autodiscover.json/v1.0/c@a.org", &eas, NULL, &rp);
 	ck_assert_uint_eq(rp.status, 200);
-	ck_assert_str_eq(rp.body.data, "{\"Protocol\":\"ActiveSync\","
+	/* Pre-rendered per provider. */
+	ck_assert_ptr_eq(rp.blob,
+	    &site_pcache(site, &site->conf->providers[0])->ad_json_eas);
+	ck_assert_str_eq(rp.blob->data, "{\"Protocol\":\"ActiveSync\","
 	    "\"Url\":\"https://eas.a.org/Microsoft-Server-ActiveSync\"}");
 	reply_free(&rp);
 }
@@ -517,6 +520,16 @@ START_TEST(public_base)
 	    "{\"protocol\":\"imap\",\"host\":\"imap.a.org\",\"port\":993,\"security\":\"ssl\"}]}]}");
 	ck_assert_str_eq(base(tp, &fwd), "https://ac.example/sub");
 	ck_assert_str_eq(base(op, &none), "https://ac.example/sub");
+	/* ... and the v2 answer is then rendered once for everyone. */
+	struct fake v1 = { .query = { { "Email", "x@a.org" },
+	    { "Protocol", "autodiscoverV1" } } };
+	struct reply rp;
+	get("/autodiscover/autodiscover.json", &v1, op, &rp);
+	ck_assert_uint_eq(rp.status, 200);
+	ck_assert_ptr_eq(rp.blob, &site->ad_json_v1);
+	ck_assert_str_eq(rp.blob->data, "{\"Protocol\":\"AutodiscoverV1\","
+	    "\"Url\":\"https://ac.example/sub/autodiscover/autodiscover.xml\"}");
+	reply_free(&rp);
 }
 END_TEST
 
