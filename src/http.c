@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "request.h"
 #include "site.h"
+#include "tls.h"
 
 #define LISTEN_MAX 16
 /* Past this much discarded body the client is not worth a reply. */
@@ -62,6 +63,7 @@ http_default_opts(struct http_opts *o)
 	o->timeout = 15;
 	o->header_max = 16 * 1024;
 	o->body_max = HTTP_BODY_MAX;
+	o->tls = NULL;
 }
 
 static enum method
@@ -448,6 +450,11 @@ http_start(const struct http_opts *o)
 			flags |= MHD_USE_IPv6;
 		struct MHD_OptionItem mo[16];
 		size_t n = 0;
+		bool tls = false;
+
+		for (size_t k = 0; o->tls != NULL && k < o->tls->nports; k++)
+			if (o->tls->ports[k] == l->port)
+				tls = true;
 
 #define OPT(o, v, p) mo[n++] = (struct MHD_OptionItem){ (o), (v), (p) }
 		/* The logger first, or MHD prints to stderr before it. */
@@ -462,6 +469,15 @@ http_start(const struct http_opts *o)
 		    NULL);
 		OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, NULL);
 		OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)connection, NULL);
+		if (tls) {
+			flags |= MHD_USE_TLS;
+			/* Both fields: MHD's option array reads one or the
+			 * other depending on the version. */
+			OPT(MHD_OPTION_HTTPS_CERT_CALLBACK,
+			    (intptr_t)tls_cert_callback(), tls_cert_callback());
+			OPT(MHD_OPTION_HTTPS_PRIORITIES, 0,
+			    (void *)TLS_PRIORITIES);
+		}
 		OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
 		l->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL,
@@ -470,7 +486,7 @@ http_start(const struct http_opts *o)
 			log_warnx("cannot start serving on %s", l->text);
 			return -1;
 		}
-		log_info("listening on %s", l->text);
+		log_info("listening on %s%s", l->text, tls ? " (TLS)" : "");
 	}
 	return 0;
 }

@@ -16,6 +16,7 @@ struct http_opts {
 	unsigned int timeout;		/* seconds a connection may idle */
 	size_t header_max;		/* bytes for the request line and headers */
 	size_t body_max;		/* bytes of request body accepted */
+	const struct tls_conf *tls;	/* TLS on its ports; NULL: none */
 };
 
 void http_default_opts(struct http_opts *o);

@@ -19,6 +19,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "site.h"
+#include "tls.h"
 
 #ifndef AUTOCONFD_CONF
 #define AUTOCONFD_CONF "/etc/autoconfd.json"
@@ -76,8 +77,24 @@ count_domains(const struct conf *c)
 	return n;
 }
 
+/* The certificate and key of s, if it has "tls"; the site is freed and
+ * NULL returned if they cannot be loaded. */
 static struct site *
-load_site(const char *path)
+with_tls(struct site *s, const char *path, struct tls_creds **creds,
+    struct diag *d)
+{
+	*creds = NULL;
+	if (s == NULL || s->conf->tls == NULL)
+		return s;
+	*creds = tls_load(path, s->conf->tls, d);
+	if (*creds != NULL)
+		return s;
+	site_free(s);
+	return NULL;
+}
+
+static struct site *
+load_site(const char *path, struct tls_creds **creds)
 {
 	struct diag d = { 0 };
 	struct conf *c;
@@ -86,6 +103,7 @@ load_site(const char *path)
 	c = conf_load(path, &d);
 	if (c != NULL)
 		s = site_new(c, &d);
+	s = with_tls(s, path, creds, &d);
 	print_diag(&d);
 	diag_free(&d);
 	return s;
@@ -108,10 +126,11 @@ static void
 reload(const char *path)
 {
 	struct site *s, *old;
+	struct tls_creds *creds;
 	uint64_t gen;
 
 	log_info("reloading %s", path);
-	s = load_site(path);
+	s = load_site(path, &creds);
 	if (s == NULL) {
 		old = site_acquire();
 		gen = old != NULL ? old->generation : 0;
@@ -128,7 +147,14 @@ reload(const char *path)
 	    sizeof(struct limits)) != 0)
 		log_warnx("changed \"limits\" take effect at the next "
 		    "restart");
+	if (old != NULL && (old->conf->tls == NULL) != (s->conf->tls == NULL))
+		log_warnx("\"tls\" %s: takes effect at the next restart",
+		    s->conf->tls != NULL ? "added" : "removed");
 	site_release(old);
+	/* New handshakes get the new certificate; connections open keep
+	 * theirs. */
+	if (creds != NULL)
+		tls_publish(creds);
 	/* A log that cannot be opened keeps the previous one. */
 	alog_open(s->conf->access_log);
 	site_publish(s);
@@ -270,6 +296,9 @@ main(int argc, char **argv)
 			site_free(s);
 			s = NULL;
 		}
+		struct tls_creds *creds;
+		s = with_tls(s, path, &creds, &d);
+		tls_free(creds);
 		print_diag(&d);
 		if (s != NULL)
 			printf("%s: OK: %zu providers, %zu domains, "
@@ -281,7 +310,8 @@ main(int argc, char **argv)
 		return s != NULL ? 0 : 1;
 	}
 
-	struct site *s = load_site(path);
+	struct tls_creds *creds;
+	struct site *s = load_site(path, &creds);
 	if (s == NULL)
 		fatalx("%s: config not loaded", path);
 	if (nlargs == 0 && s->conf->nlisten == 0) {
@@ -298,8 +328,10 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (s->conf->tls != NULL)
-		fatalx("%s: \"tls\" is not supported yet", path);
+	if (s->conf->tls != NULL && !tls_supported())
+		fatalx("this libmicrohttpd cannot serve TLS (\"tls\" in %s)",
+		    path);
+	tls_publish(creds);
 	if (alog_open(s->conf->access_log) < 0)
 		fatalx("cannot open the access log");
 	site_publish(s);
@@ -319,6 +351,7 @@ main(int argc, char **argv)
 	    http_listen(s->conf->listen, s->conf->nlisten) < 0)
 		fatalx("cannot listen");
 	http_opts_from(&ho, &s->conf->limits);
+	ho.tls = s->conf->tls;
 	if (http_start(&ho) < 0)
 		fatalx("cannot start the HTTP server");
 	log_info("autoconfd %s ready", PACKAGE_VERSION);

@@ -159,14 +159,9 @@ class Nginx:
 
 
 def make_cert(d):
-    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
-    subprocess.run([OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
-                    "-out", cert, "-days", "2", "-subj", "/CN=autoconfig.example.com",
-                    "-addext", "subjectAltName=DNS:autoconfig.example.com,"
-                    "DNS:autodiscover.example.com,DNS:ua-auto-config.example.com"],
-                   check=True, capture_output=True, timeout=60)
-    return cert, key
+    return harness.make_cert(d, "nginx", ["autoconfig.example.com",
+                                          "autodiscover.example.com",
+                                          "ua-auto-config.example.com"])[:2]
 
 
 def fetch(conn, method, path, host, body=None, headers=None):

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Direct HTTPS: certificates made by openssl here, keep-alive over TLS,
+and a SIGHUP that gives new connections a new certificate."""
+import http.client
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import unittest
+
+import harness
+from harness import Daemon, provider
+
+OPENSSL = shutil.which("openssl")
+
+
+class Conn(http.client.HTTPSConnection):
+    """HTTPS to a loopback port, verifying the certificate for a name."""
+
+    def __init__(self, port, ctx, name):
+        super().__init__("127.0.0.1", port, timeout=10, context=ctx)
+        self.name = name
+
+    def connect(self):
+        raw = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(raw, server_hostname=self.name)
+
+
+def make_cert(d, name, cn):
+    return harness.make_cert(d, name, [cn])
+
+
+@unittest.skipUnless(OPENSSL, "openssl is not installed")
+class DirectHttps(unittest.TestCase):
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="autoconfd-tls-")
+        self.addCleanup(self.tmp.cleanup)
+        self.a = make_cert(self.tmp.name, "a", "autoconfig.example.com")
+        self.b = make_cert(self.tmp.name, "b", "autoconfig.example.com")
+        # The daemon reads these two paths; tests swap what is in them.
+        self.cert = os.path.join(self.tmp.name, "live.crt")
+        self.key = os.path.join(self.tmp.name, "live.key")
+        self.install(self.a)
+        self.tls_port = harness.free_port()
+        self.plain_port = harness.free_port()
+
+    def install(self, ck):
+        shutil.copy(ck[0], self.cert)
+        shutil.copy(ck[1], self.key)
+
+    def config(self, **tls):
+        t = {"certificate": self.cert, "key": self.key, "ports": [self.tls_port]}
+        t.update(tls)
+        return {"tls": t, "providers": [provider()]}
+
+    def daemon(self):
+        return Daemon(self.config(), listen=["127.0.0.1:%d" % self.tls_port,
+                                             "127.0.0.1:%d" % self.plain_port])
+
+    def ctx(self):
+        ctx = ssl.create_default_context()
+        ctx.load_verify_locations(self.a[0])
+        ctx.load_verify_locations(self.b[0])
+        return ctx
+
+    def conn(self):
+        c = Conn(self.tls_port, self.ctx(), "autoconfig.example.com")
+        self.addCleanup(c.close)
+        return c
+
+    def get(self, c, path="/mail/config-v1.1.xml"):
+        c.request("GET", path, headers={"Host": "autoconfig.example.com"})
+        r = c.getresponse()
+        return r.status, r.getheader("Content-Type"), r.read()
+
+    def served_cert(self, c):
+        return c.sock.getpeercert(binary_form=True)
+
+    def test_https_and_plain_side_by_side(self):
+        with self.daemon() as d:
+            self.assertIn("listening on 127.0.0.1:%d (TLS)" % self.tls_port, d.log())
+            c = self.conn()
+            st, ct, body = self.get(c)
+            self.assertEqual((st, ct), (200, "text/xml; charset=utf-8"))
+            self.assertIn(b"<hostname>imap.example.com</hostname>", body)
+            self.assertEqual(self.served_cert(c), self.a[2])
+            self.assertIn(c.sock.version(), ("TLSv1.2", "TLSv1.3"))
+            p = http.client.HTTPConnection("127.0.0.1", self.plain_port, timeout=10)
+            self.addCleanup(p.close)
+            self.assertEqual(self.get(p)[2], body)
+
+    def test_keep_alive_over_tls(self):
+        with self.daemon() as d:
+            c = self.conn()
+            self.get(c)
+            sock = c.sock
+            for path in ("/healthz", "/mail/config-v1.1.xml", "/metrics"):
+                st, _, body = self.get(c, path)
+                self.assertEqual(st, 200)
+                self.assertIs(c.sock, sock, "connection was not kept alive")
+            self.assertIn(b"autoconfd_open_connections 1\n", body)
+
+    def test_reload_serves_new_certificate(self):
+        with self.daemon() as d:
+            old = self.conn()
+            self.get(old)
+            self.assertEqual(self.served_cert(old), self.a[2])
+            self.install(self.b)
+            d.reload(expect="generation 2")
+            new = self.conn()
+            self.assertEqual(self.get(new)[0], 200)
+            self.assertEqual(self.served_cert(new), self.b[2])
+            # The connection made before the reload goes on as it was.
+            self.assertEqual(self.get(old)[0], 200)
+            self.assertEqual(self.served_cert(old), self.a[2])
+
+    def test_bad_certificate_on_reload_keeps_the_old(self):
+        with self.daemon() as d:
+            with open(self.key, "w") as f:
+                f.write("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+            d.reload(expect="previous config keeps serving")
+            self.assertIn("tls.key: %s: " % self.key, d.log())
+            c = self.conn()
+            self.assertEqual(self.get(c)[0], 200)
+            self.assertEqual(self.served_cert(c), self.a[2])
+
+    def test_plain_http_on_tls_port_gets_no_answer(self):
+        with self.daemon() as d:
+            s = socket.create_connection(("127.0.0.1", self.tls_port), timeout=5)
+            try:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                try:
+                    data = s.recv(100)
+                except ConnectionResetError:
+                    data = b""
+                self.assertNotIn(b"HTTP/1.1 200", data)
+            finally:
+                s.close()
+            self.assertEqual(self.get(self.conn(), "/healthz")[0], 200)
+
+
+@unittest.skipUnless(OPENSSL, "openssl is not installed")
+class Checks(unittest.TestCase):
+    """autoconfd -t judges the certificate and key, as a reload does."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="autoconfd-tls-")
+        self.addCleanup(self.tmp.cleanup)
+        self.a = make_cert(self.tmp.name, "a", "autoconfig.example.com")
+        self.b = make_cert(self.tmp.name, "b", "autoconfig.example.com")
+
+    def check(self, cert, key):
+        path = os.path.join(self.tmp.name, "c.json")
+        with open(path, "w") as f:
+            f.write('{"tls": {"certificate": "%s", "key": "%s"}, "providers": [%s]}'
+                    % (cert, key, json.dumps(provider())))
+        r = subprocess.run([harness.AUTOCONFD, "-t", "-c", path], capture_output=True,
+                           text=True, timeout=30)
+        return r.returncode, r.stderr, path
+
+    def test_good(self):
+        rc, err, _ = self.check(self.a[0], self.a[1])
+        self.assertEqual((rc, err), (0, ""))
+
+    def test_key_of_another_certificate(self):
+        rc, err, path = self.check(self.a[0], self.b[1])
+        self.assertEqual(rc, 1)
+        self.assertEqual(err, "%s: tls.key: %s: does not match the certificate\n"
+                         % (path, self.b[1]))
+
+    def test_missing_files(self):
+        missing = os.path.join(self.tmp.name, "none.pem")
+        rc, err, path = self.check(missing, self.a[1])
+        self.assertEqual(rc, 1)
+        self.assertEqual(err, "%s: tls.certificate: %s: cannot read the file\n"
+                         % (path, missing))
+        rc, err, path = self.check(self.a[0], missing)
+        self.assertEqual(err, "%s: tls.key: %s: cannot read the file\n" % (path, missing))
+
+    def test_not_a_certificate(self):
+        rc, err, path = self.check(self.a[1], self.a[1])
+        self.assertEqual(rc, 1)
+        self.assertTrue(err.startswith("%s: tls.certificate: %s: " % (path, self.a[1])), err)
+
+
+if __name__ == "__main__":
+    harness.main()
