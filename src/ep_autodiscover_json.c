@@ -7,7 +7,7 @@
 #include "render.h"
 #include "site.h"
 
-#define JSON_PATH "/autodiscover/autodiscover.json"
+#define V1_PREFIX "/autodiscover/autodiscover.json/v1.0/"
 #define JSON_CTYPE "application/json; charset=utf-8"
 
 static void
@@ -31,10 +31,9 @@ ep_autodiscover_json(const struct request *rq, struct reply *rp)
 	bool have_email;
 	struct buf base = { 0 };
 
-	/* The router matched /autodiscover/autodiscover.json/v1.0/ in any
-	 * case; the address follows it. */
-	if (rq->path[strlen(JSON_PATH)] == '/')
-		addr = rq->path + strlen(JSON_PATH "/v1.0/");
+	/* /autodiscover/autodiscover.json/v1.0/<address>, in any case. */
+	if (ascii_strncasecmp(rq->path, V1_PREFIX, strlen(V1_PREFIX)) == 0)
+		addr = rq->path + strlen(V1_PREFIX);
 	if (addr != NULL && addr[0] != '\0') {
 		if (email_parse(addr, strlen(addr), &em, &why) < 0) {
 			reply_text(rp, 400, "invalid address: %s", why);
