@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <time.h>
 #ifdef __GLIBC__
 #include <malloc.h>		/* malloc_trim() */
 #endif
@@ -16,9 +17,6 @@
 #include "signer.h"
 #include "site.h"
 
-static pthread_mutex_t site_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct site *current;
-static uint64_t next_generation = 1;
 
 void
 blob_init(struct blob *b, char *data, size_t len, const char *ctype)
@@ -232,48 +230,89 @@ site_free(struct site *s)
 #endif
 }
 
+/* ---- publishing and using the current site ---------------------------
+ * Hazard pointers: a thread using a site announces it in its own slot,
+ * and a publisher frees the previous site only once no slot names it. A
+ * request costs one exchange on a cache line no other thread writes
+ * (the mutex and shared count this replaces bounced between the cores on
+ * every request), and the old site is freed by the reloading thread, not
+ * inside some worker's request. */
+
+struct hazard {
+	_Atomic(struct site *) site;	/* in use by the owning thread */
+	struct hazard *next;
+	char pad[64 - sizeof(void *) * 2];	/* a cache line each */
+};
+
+static _Atomic(struct site *) current;
+static _Atomic(struct hazard *) hazards;	/* every thread's slot */
+static _Thread_local struct hazard *my_hazard;
+static pthread_mutex_t publish_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t next_generation = 1;
+
+static struct hazard *
+hazard_slot(void)
+{
+	struct hazard *h = my_hazard;
+
+	if (h != NULL)
+		return h;
+	if (posix_memalign((void **)&h, 64, sizeof(*h)) != 0)
+		fatalx("out of memory");
+	atomic_init(&h->site, NULL);
+	h->next = atomic_load(&hazards);
+	while (!atomic_compare_exchange_weak(&hazards, &h->next, h))
+		;
+	my_hazard = h;
+	return h;
+}
+
 void
 site_publish(struct site *s)
 {
+	struct timespec ts = { 0, 20 * 1000 };
 	struct site *old;
 
-	pthread_mutex_lock(&site_lock);
+	pthread_mutex_lock(&publish_lock);
 	if (s != NULL) {
 		s->generation = next_generation++;
 		s->conf->generation = s->generation;
-		s->refs = 1;	/* the reference "current" holds */
 	}
-	old = current;
-	current = s;
-	if (old != NULL && --old->refs > 0)
-		old = NULL;	/* the last request to release it frees it */
-	pthread_mutex_unlock(&site_lock);
+	old = atomic_exchange(&current, s);
+	pthread_mutex_unlock(&publish_lock);
+	if (old == NULL)
+		return;
+	/* Requests that took the old site finish within microseconds. */
+	for (struct hazard *h = atomic_load(&hazards); h != NULL; h = h->next)
+		while (atomic_load(&h->site) == old)
+			nanosleep(&ts, NULL);
 	site_free(old);
 }
 
 struct site *
 site_acquire(void)
 {
-	struct site *s;
+	struct hazard *h = hazard_slot();
+	struct site *s = atomic_load_explicit(&current, memory_order_acquire);
 
-	pthread_mutex_lock(&site_lock);
-	s = current;
-	if (s != NULL)
-		s->refs++;
-	pthread_mutex_unlock(&site_lock);
-	return s;
+	/* Announce, then check that it is still current: a publisher that
+	 * swapped it out in between either sees the announcement or made
+	 * this load see the new site. */
+	for (;;) {
+		struct site *again;
+
+		atomic_store(&h->site, s);
+		again = atomic_load(&current);
+		if (again == s)
+			return s;
+		s = again;
+	}
 }
 
 void
 site_release(struct site *s)
 {
-	bool last;
-
-	if (s == NULL)
-		return;
-	pthread_mutex_lock(&site_lock);
-	last = --s->refs == 0;
-	pthread_mutex_unlock(&site_lock);
-	if (last)
-		site_free(s);
+	if (s != NULL)
+		atomic_store_explicit(&my_hazard->site, NULL,
+		    memory_order_release);
 }

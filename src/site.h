@@ -1,5 +1,6 @@
 /* A site is one loaded config plus everything rendered from it: the unit a
- * reload swaps. Requests hold a reference for as long as they use it. */
+ * reload swaps. A request holds it (site_acquire) for as long as it uses
+ * it. */
 #ifndef AUTOCONFD_SITE_H
 #define AUTOCONFD_SITE_H
 
@@ -39,7 +40,6 @@ struct site {
 	 * same for every user of every provider. */
 	struct blob ad_json_v1;
 	uint64_t generation;
-	unsigned int refs;		/* under the site lock */
 };
 
 /* A site for c (taken over); its documents are rendered on first use.
@@ -51,10 +51,11 @@ struct site *site_new(struct conf *c, struct diag *d);
 int site_render_all(struct site *s, struct diag *d);
 void site_free(struct site *s);
 
-/* Makes s the current site (NULL: none); the previous one is freed once
- * unused. */
+/* Makes s the current site (NULL: none); frees the previous one once no
+ * thread uses it (waiting for requests in progress). */
 void site_publish(struct site *s);
-/* The current site with a reference held, or NULL before the first publish. */
+/* The current site, safe to use until site_release(); NULL before the
+ * first publish. A thread holds at most one at a time. */
 struct site *site_acquire(void);
 void site_release(struct site *s);
 

@@ -1,0 +1,108 @@
+/* Sites: publishing a new one while other threads use the current one.
+ * Run under the sanitizers, a site freed while in use is a failure. */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "conf.h"
+#include "site.h"
+#include "unit.h"
+
+#define READERS 4
+#define PUBLISHES 300
+
+static const char text[] = "{\"providers\":[{\"name\":\"X\",\"domains\":"
+    "[\"x.org\"],\"servers\":[{\"protocol\":\"imap\",\"host\":\"imap.x.org\","
+    "\"port\":993,\"security\":\"ssl\"}]}]}";
+
+static atomic_bool stop;
+static atomic_ulong bad;
+
+static struct site *
+new_site(void)
+{
+	struct diag d = { 0 };
+	struct conf *c = conf_load_buffer("t.json", text, strlen(text), &d);
+	struct site *s = c != NULL ? site_new(c, &d) : NULL;
+
+	ck_assert_ptr_nonnull(s);
+	diag_free(&d);
+	return s;
+}
+
+/* Takes the current site over and over and reads it through, documents
+ * included (rendered on first use by whichever thread comes first). */
+static void *
+reader(void *arg)
+{
+	unsigned long *n = arg;
+	uint64_t last = 0;
+
+	while (!atomic_load(&stop)) {
+		struct site *s = site_acquire();
+		const struct pcache *pc;
+
+		if (s == NULL || s->conf->nproviders != 1 ||
+		    s->generation < last) {
+			atomic_fetch_add(&bad, 1);
+			site_release(s);
+			continue;
+		}
+		last = s->generation;
+		pc = site_pcache(s, &s->conf->providers[0]);
+		if (pc->autoconfig.len == 0 ||
+		    memmem(pc->autoconfig.data, pc->autoconfig.len,
+		    "imap.x.org", 10) == NULL)
+			atomic_fetch_add(&bad, 1);
+		site_release(s);
+		(*n)++;
+	}
+	return NULL;
+}
+
+START_TEST(publish_while_in_use)
+{
+	pthread_t t[READERS];
+	unsigned long n[READERS] = { 0 };
+	struct site *s;
+
+	site_publish(new_site());
+	for (int i = 0; i < READERS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, reader, &n[i]), 0);
+	for (int i = 0; i < PUBLISHES; i++) {
+		struct site *next = new_site();
+
+		site_publish(next);
+		s = site_acquire();
+		ck_assert_ptr_eq(s, next);
+		ck_assert_uint_eq(s->generation, s->conf->generation);
+		site_release(s);
+	}
+	atomic_store(&stop, true);
+	for (int i = 0; i < READERS; i++)
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+	ck_assert_uint_eq(atomic_load(&bad), 0);
+	for (int i = 0; i < READERS; i++)
+		ck_assert_uint_gt(n[i], 0);
+	s = site_acquire();
+	ck_assert_uint_eq(s->generation, PUBLISHES + 1);
+	site_release(s);
+	site_publish(NULL);
+	ck_assert_ptr_null(site_acquire());
+}
+END_TEST
+
+static Suite *
+site_suite(void)
+{
+	Suite *s = suite_create("site");
+	TCase *tc = tcase_create("site");
+
+	tcase_add_test(tc, publish_while_in_use);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(site_suite)
