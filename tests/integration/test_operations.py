@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Operations against the real daemon: /healthz, /metrics, the access log,
 and the limits from the config."""
+import http.client
 import os
 import re
+import signal
 import socket
+import threading
 import time
 import unittest
 
@@ -307,6 +310,85 @@ class Limits(unittest.TestCase):
         with Daemon(config()) as d:
             d.reload(config(limits={"connections": 10}),
                      expect='changed "limits" take effect at the next restart')
+
+
+class Drain(unittest.TestCase):
+    """SIGTERM stops accepting, lets requests in progress finish, exits 0."""
+
+    def test_request_in_progress_completes(self):
+        body = (b'<?xml version="1.0"?><Autodiscover xmlns="http://schemas.microsoft.com/'
+                b'exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>'
+                b'alice@example.com</EMailAddress><AcceptableResponseSchema>http://schemas.'
+                b'microsoft.com/exchange/autodiscover/outlook/responseschema/2006a'
+                b'</AcceptableResponseSchema></Request></Autodiscover>')
+        with Daemon(config()) as d:
+            s = socket.create_connection((d.host, d.port), timeout=10)
+            try:
+                s.sendall(b"POST /autodiscover/autodiscover.xml HTTP/1.1\r\n"
+                          b"Host: autodiscover.example.com\r\nContent-Type: text/xml\r\n"
+                          b"Content-Length: %d\r\n\r\n" % len(body) + body[:40])
+                # The daemon has the headers (the request is in progress)
+                # before it is told to stop.
+                self.assertTrue(wait_for(lambda: counter(
+                    metrics(d), "autoconfd_open_connections") == 2))
+                d.proc.send_signal(signal.SIGTERM)
+                d.wait_log("finishing requests")
+                # New connections are soon no longer accepted.
+                def refused():
+                    try:
+                        socket.create_connection((d.host, d.port), timeout=5).close()
+                        return False
+                    except ConnectionRefusedError:
+                        return True
+                self.assertTrue(wait_for(refused))
+                s.sendall(body[40:])
+                resp = b""
+                while b"</Autodiscover>" not in resp:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    resp += chunk
+                self.assertTrue(resp.startswith(b"HTTP/1.1 200 "), resp[:200])
+                self.assertIn(b"<Server>imap.example.com</Server>", resp)
+            finally:
+                s.close()
+            self.assertEqual(d.proc.wait(15), 0)
+
+    def test_sigterm_under_load(self):
+        """Every request either gets its whole answer or no byte of one."""
+        with Daemon(config()) as d:
+            bad, ok, stop = [], [0], threading.Event()
+
+            def client():
+                c = d.conn()
+                while not stop.is_set():
+                    try:
+                        c.request("GET", AC + "?emailaddress=a@example.com")
+                        r = c.getresponse()
+                        data = r.read()
+                        if r.status != 200 or not data.endswith(b"</clientConfig>\n"):
+                            bad.append((r.status, data[-40:]))
+                        ok[0] += 1
+                    except http.client.IncompleteRead as e:
+                        bad.append(repr(e))
+                    except (ConnectionError, http.client.RemoteDisconnected, OSError):
+                        c.close()
+                        if d.proc.poll() is not None:
+                            return
+                        c = d.conn()
+                c.close()
+
+            ts = [threading.Thread(target=client) for _ in range(4)]
+            for t in ts:
+                t.start()
+            self.assertTrue(wait_for(lambda: ok[0] > 50, timeout=10))
+            d.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(d.proc.wait(15), 0)
+            stop.set()
+            for t in ts:
+                t.join(10)
+            self.assertEqual(bad, [])
+            self.assertIn("stopped", d.log())
 
 
 if __name__ == "__main__":
