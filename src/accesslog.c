@@ -169,9 +169,16 @@ put_client(struct out *o, const struct alog_entry *e)
 	if (e->peer != NULL && e->peer->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
 		    e->peer)->sin_addr, addr, sizeof(addr));
-	else if (e->peer != NULL && e->peer->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)
-		    e->peer)->sin6_addr, addr, sizeof(addr));
+	else if (e->peer != NULL && e->peer->sa_family == AF_INET6) {
+		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)
+		    (const void *)e->peer)->sin6_addr;
+
+		/* A dual-stack socket's IPv4 clients, as admins know them. */
+		if (IN6_IS_ADDR_V4MAPPED(a6))
+			inet_ntop(AF_INET, a6->s6_addr + 12, addr, sizeof(addr));
+		else
+			inet_ntop(AF_INET6, a6, addr, sizeof(addr));
+	}
 	puts_(o, addr);
 }
 

@@ -66,6 +66,8 @@ START_TEST(access_line)
 	e.full_addresses = false;
 	ck_assert_str_eq(fmt(&e), "2026-11-22T00:07:58Z 2001:db8::1 GET "
 	    "/mail/config-v1.1.xml 200 486 9 autoconfig - \"\"");
+	inet_pton(AF_INET6, "::ffff:192.0.2.9", &peer6.sin6_addr);
+	ck_assert_ptr_nonnull(strstr(fmt(&e), "Z 192.0.2.9 GET "));
 }
 END_TEST
 
