@@ -1160,13 +1160,15 @@ static void
 load_limits(struct ld *l, json_t *o, struct limits *lim)
 {
 	static const char *const keys[] = { "threads", "connections",
-	    "connections_per_ip", "timeout", "header_max", "body_max", NULL };
+	    "connections_per_ip", "timeout", "request_timeout", "header_max",
+	    "body_max", NULL };
 
 	check_keys(l, o, keys);
 	opt_uint(l, o, "threads", 0, 256, &lim->threads);
 	opt_uint(l, o, "connections", 1, 1000000, &lim->connections);
 	opt_uint(l, o, "connections_per_ip", 0, 1000000, &lim->per_ip);
 	opt_uint(l, o, "timeout", 1, 3600, &lim->timeout);
+	opt_uint(l, o, "request_timeout", 1, 3600, &lim->request_timeout);
 	opt_uint(l, o, "header_max", 4096, 1024 * 1024, &lim->header_max);
 	opt_uint(l, o, "body_max", 1024, 1024 * 1024, &lim->body_max);
 }

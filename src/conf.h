@@ -89,11 +89,12 @@ struct limits {
 	unsigned int connections;	/* open connections per socket */
 	unsigned int per_ip;		/* per client address; 0: no limit */
 	unsigned int timeout;		/* seconds a connection may idle */
+	unsigned int request_timeout;	/* seconds for a request's headers */
 	unsigned int header_max;	/* bytes for request line and headers */
 	unsigned int body_max;		/* bytes of request body accepted */
 };
 
-#define LIMITS_DEFAULT { 0, 1024, 0, 15, 16 * 1024, 8 * 1024 }
+#define LIMITS_DEFAULT { 0, 1024, 0, 15, 30, 16 * 1024, 8 * 1024 }
 
 /* Direct HTTPS ("tls"): one certificate for every TLS socket. */
 struct tls_conf {

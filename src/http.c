@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,7 +51,21 @@ struct conn {
 	size_t body_len;
 	size_t discarded;
 	struct timespec start;		/* headers in */
+	/* For the request timeout: when this connection began to wait for a
+	 * request's headers (monotonic ms), 0 while a request is handled. */
+	atomic_llong waiting_since;
+	int fd;
+	struct conn *prev, *next;	/* in "conns", under conns_lock */
 };
+
+/* Every open connection, for the sweeper that closes those whose request
+ * headers take longer than limits.request_timeout (slowloris): MHD's own
+ * timeout is reset by every byte. */
+static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sweeper_cv = PTHREAD_COND_INITIALIZER;
+static struct conn *conns;
+static pthread_t sweeper;
+static bool sweeper_running, sweeper_stop;
 
 void
 http_default_opts(struct http_opts *o)
@@ -61,6 +76,7 @@ http_default_opts(struct http_opts *o)
 	o->conn_limit = 1024;
 	o->per_ip_limit = 0;
 	o->timeout = 15;
+	o->request_timeout = 30;
 	o->header_max = 16 * 1024;
 	o->body_max = HTTP_BODY_MAX;
 	o->tls = NULL;
@@ -120,6 +136,50 @@ queue_reply(struct MHD_Connection *c, struct reply *rp)
 	ret = MHD_queue_response(c, rp->status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static void *
+sweep(void *arg)
+{
+	long long limit = (long long)opts.request_timeout * 1000;
+
+	(void)arg;
+	pthread_mutex_lock(&conns_lock);
+	while (!sweeper_stop) {
+		struct timespec until;
+		long long now = now_ms();
+
+		for (struct conn *cs = conns; cs != NULL; cs = cs->next) {
+			long long since = atomic_load(&cs->waiting_since);
+
+			if (since == 0 || limit == 0 || now - since < limit)
+				continue;
+			/* MHD sees the end of the stream and closes the
+			 * connection; its descriptor stays valid until the
+			 * CLOSED notification, which needs this lock. */
+			shutdown(cs->fd, SHUT_RDWR);
+			atomic_store(&cs->waiting_since, 0);
+			metrics_request_timeout();
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 250 * 1000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&sweeper_cv, &conns_lock, &until);
+	}
+	pthread_mutex_unlock(&conns_lock);
+	return NULL;
 }
 
 static uint64_t
@@ -218,6 +278,8 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		cs->body_len = 0;
 		cs->discarded = 0;
 		clock_gettime(CLOCK_MONOTONIC, &cs->start);
+		atomic_store_explicit(&cs->waiting_since, 0,
+		    memory_order_relaxed);
 		*req_cls = cs;
 		atomic_fetch_add(&in_flight, 1);
 
@@ -298,6 +360,8 @@ completed(void *cls, struct MHD_Connection *c, void **req_cls,
 		return;
 	cs->active = false;
 	*req_cls = NULL;
+	atomic_store_explicit(&cs->waiting_since, now_ms(),
+	    memory_order_relaxed);
 	atomic_fetch_sub(&in_flight, 1);
 }
 
@@ -308,14 +372,32 @@ connection(void *cls, struct MHD_Connection *c, void **socket_context,
 	(void)cls;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		struct conn *cs = xcalloc(1, sizeof(*cs));
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
 
 		cs->c = c;
+		cs->fd = ci != NULL ? ci->connect_fd : -1;
+		atomic_init(&cs->waiting_since, cs->fd >= 0 ? now_ms() : 0);
+		pthread_mutex_lock(&conns_lock);
+		cs->next = conns;
+		if (conns != NULL)
+			conns->prev = cs;
+		conns = cs;
+		pthread_mutex_unlock(&conns_lock);
 		*socket_context = cs;
 		metrics_connections(1);
 	} else {
 		struct conn *cs = *socket_context;
 
 		if (cs != NULL) {
+			pthread_mutex_lock(&conns_lock);
+			if (cs->prev != NULL)
+				cs->prev->next = cs->next;
+			else
+				conns = cs->next;
+			if (cs->next != NULL)
+				cs->next->prev = cs->prev;
+			pthread_mutex_unlock(&conns_lock);
 			free(cs->body);
 			free(cs);
 			metrics_connections(-1);
@@ -488,6 +570,12 @@ http_start(const struct http_opts *o)
 		}
 		log_info("listening on %s%s", l->text, tls ? " (TLS)" : "");
 	}
+	sweeper_stop = false;
+	if (pthread_create(&sweeper, NULL, sweep, NULL) != 0) {
+		log_warnx("cannot start the request timeout thread");
+		return -1;
+	}
+	sweeper_running = true;
 	return 0;
 }
 
@@ -496,6 +584,15 @@ http_stop(unsigned int timeout_ms)
 {
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
 	unsigned int waited = 0;
+
+	if (sweeper_running) {
+		pthread_mutex_lock(&conns_lock);
+		sweeper_stop = true;
+		pthread_cond_signal(&sweeper_cv);
+		pthread_mutex_unlock(&conns_lock);
+		pthread_join(sweeper, NULL);
+		sweeper_running = false;
+	}
 
 	for (size_t i = 0; i < nlisteners; i++) {
 		if (listeners[i].d == NULL)

@@ -14,6 +14,7 @@ struct http_opts {
 	unsigned int conn_limit;	/* per listening socket */
 	unsigned int per_ip_limit;	/* 0: none */
 	unsigned int timeout;		/* seconds a connection may idle */
+	unsigned int request_timeout;	/* seconds for a request's headers */
 	size_t header_max;		/* bytes for the request line and headers */
 	size_t body_max;		/* bytes of request body accepted */
 	const struct tls_conf *tls;	/* TLS on its ports; NULL: none */

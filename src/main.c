@@ -118,6 +118,7 @@ http_opts_from(struct http_opts *ho, const struct limits *lim)
 	ho->conn_limit = lim->connections;
 	ho->per_ip_limit = lim->per_ip;
 	ho->timeout = lim->timeout;
+	ho->request_timeout = lim->request_timeout;
 	ho->header_max = lim->header_max;
 	ho->body_max = lim->body_max;
 }

@@ -27,7 +27,7 @@ struct ep_stats {
 
 static struct ep_stats eps[ENDPOINTS_MAX];
 static atomic_int open_conns;
-static atomic_ullong reloads, reload_failures;
+static atomic_ullong reloads, reload_failures, request_timeouts;
 static atomic_ullong generation;
 static time_t started;
 
@@ -74,6 +74,12 @@ metrics_request(const char *endpoint, unsigned int status, uint64_t usec)
 	    memory_order_relaxed);
 	atomic_fetch_add_explicit(&e->hist[b], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&e->usec_sum, usec, memory_order_relaxed);
+}
+
+void
+metrics_request_timeout(void)
+{
+	atomic_fetch_add_explicit(&request_timeouts, 1, memory_order_relaxed);
 }
 
 void
@@ -154,6 +160,10 @@ metrics_render(struct buf *o)
 	    "# HELP autoconfd_open_connections Client connections open now.\n"
 	    "# TYPE autoconfd_open_connections gauge\n"
 	    "autoconfd_open_connections %d\n"
+	    "# HELP autoconfd_request_timeouts_total Connections closed for "
+	    "not sending a request's headers within limits.request_timeout.\n"
+	    "# TYPE autoconfd_request_timeouts_total counter\n"
+	    "autoconfd_request_timeouts_total %llu\n"
 	    "# HELP autoconfd_config_generation Generation of the config "
 	    "serving now (1 at start, +1 per successful reload).\n"
 	    "# TYPE autoconfd_config_generation gauge\n"
@@ -172,6 +182,6 @@ metrics_render(struct buf *o)
 	    "# HELP autoconfd_build_info Version of the running daemon.\n"
 	    "# TYPE autoconfd_build_info gauge\n"
 	    "autoconfd_build_info{version=\"%s\"} 1\n",
-	    atomic_load(&open_conns), get(&generation), get(&reloads),
+	    atomic_load(&open_conns), get(&request_timeouts), get(&generation), get(&reloads),
 	    get(&reload_failures), (long long)started, PACKAGE_VERSION);
 }

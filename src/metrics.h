@@ -11,6 +11,8 @@
  * microseconds from its headers to its response. */
 void metrics_request(const char *endpoint, unsigned int status,
     uint64_t usec);
+/* A connection closed for sending its request headers too slowly. */
+void metrics_request_timeout(void);
 /* Open connections go up and down by delta. */
 void metrics_connections(int delta);
 /* A reload finished: ok or failed; generation is the one now serving. */

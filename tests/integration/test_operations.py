@@ -288,6 +288,42 @@ class Limits(unittest.TestCase):
             finally:
                 s.close()
 
+    def test_request_timeout_closes_dribbling_client(self):
+        """A client sending its headers a byte at a time, each in time for
+        the idle timeout, is closed after limits.request_timeout."""
+        with Daemon(config(limits={"timeout": 30, "request_timeout": 1})) as d:
+            s = socket.create_connection((d.host, d.port), timeout=10)
+            closed = False
+            try:
+                head = b"GET /healthz HTTP/1.1\r\nX-Slow: " + b"a" * 200
+                s.settimeout(0.2)
+                for i in range(len(head)):      # at most ~40 s, far beyond 1 s
+                    try:
+                        s.send(head[i:i + 1])
+                        if s.recv(100) == b"":
+                            closed = True
+                            break
+                    except socket.timeout:
+                        continue
+                    except OSError:
+                        closed = True
+                        break
+            finally:
+                s.close()
+            self.assertTrue(closed, "the slow client was never closed")
+            m = metrics(d)
+            self.assertEqual(counter(m, "autoconfd_request_timeouts_total"), 1)
+            # A keep-alive client between requests is not cut short by it
+            # unless it idles that long.
+            c = d.conn()
+            try:
+                for _ in range(3):
+                    c.request("GET", "/healthz")
+                    r = c.getresponse()
+                    self.assertEqual((r.status, r.read()), (200, b"ok\n"))
+            finally:
+                c.close()
+
     def test_per_ip_limit(self):
         with Daemon(config(limits={"connections_per_ip": 2})) as d:
             a = socket.create_connection((d.host, d.port), timeout=5)

@@ -254,6 +254,7 @@ START_TEST(operations_defaults)
 	ck_assert_uint_eq(c->limits.connections, 1024);
 	ck_assert_uint_eq(c->limits.per_ip, 0);
 	ck_assert_uint_eq(c->limits.timeout, 15);
+	ck_assert_uint_eq(c->limits.request_timeout, 30);
 	ck_assert_uint_eq(c->limits.header_max, 16384);
 	ck_assert_uint_eq(c->limits.body_max, 8192);
 	ck_assert_ptr_null(c->access_log);
@@ -264,7 +265,7 @@ START_TEST(operations_defaults)
 	conf_free(c);
 
 	c = load(OPS("\"limits\":{\"threads\":3,\"connections\":50,"
-	    "\"connections_per_ip\":5,\"timeout\":2,\"header_max\":8192,"
+	    "\"connections_per_ip\":5,\"timeout\":2,\"request_timeout\":7,\"header_max\":8192,"
 	    "\"body_max\":2048},\"access_log\":\"/var/log/a.log\","
 	    "\"log_full_addresses\":true,\"healthz\":false,\"metrics\":false,"
 	    "\"tls\":{\"certificate\":\"/c.pem\",\"key\":\"/k.pem\","
@@ -274,6 +275,7 @@ START_TEST(operations_defaults)
 	ck_assert_uint_eq(c->limits.connections, 50);
 	ck_assert_uint_eq(c->limits.per_ip, 5);
 	ck_assert_uint_eq(c->limits.timeout, 2);
+	ck_assert_uint_eq(c->limits.request_timeout, 7);
 	ck_assert_uint_eq(c->limits.header_max, 8192);
 	ck_assert_uint_eq(c->limits.body_max, 2048);
 	ck_assert_str_eq(c->access_log, "/var/log/a.log");
@@ -308,6 +310,8 @@ START_TEST(operations_errors)
 	    "limits.threads: expected integer 0-256, found 1000");
 	expect_error(OPS("\"limits\":{\"timeout\":\"15\"}"),
 	    "limits.timeout: expected an integer, found a string");
+	expect_error(OPS("\"limits\":{\"request_timeout\":0}"),
+	    "limits.request_timeout: expected integer 1-3600, found 0");
 	expect_error(OPS("\"limits\":{\"header_max\":100}"),
 	    "limits.header_max: expected integer 4096-1048576, found 100");
 	expect_error(OPS("\"limits\":{\"body_max\":0}"),
