@@ -424,7 +424,7 @@ class Drain(unittest.TestCase):
             for t in ts:
                 t.join(10)
             self.assertEqual(bad, [])
-            self.assertIn("stopped", d.log())
+            d.wait_log("stopped")
 
 
 if __name__ == "__main__":
