@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include <gnutls/crypto.h>
@@ -47,9 +46,13 @@ uuid_v5(const uint8_t ns[16], const char *name, char out[UUID_STR_LEN + 1])
 	gnutls_hash_deinit(hd, h);
 	h[6] = (uint8_t)((h[6] & 0x0f) | 0x50);	/* version 5 */
 	h[8] = (uint8_t)((h[8] & 0x3f) | 0x80);	/* RFC 4122 variant */
-	snprintf(out, UUID_STR_LEN + 1,
-	    "%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-"
-	    "%02X%02X%02X%02X%02X%02X",
-	    h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9],
-	    h[10], h[11], h[12], h[13], h[14], h[15]);
+	/* 8-4-4-4-12 uppercase hex digits; no snprintf() on a path run per
+	 * request (Apple profiles). */
+	for (size_t i = 0, o = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = "0123456789ABCDEF"[h[i] >> 4];
+		out[o++] = "0123456789ABCDEF"[h[i] & 15];
+	}
+	out[UUID_STR_LEN] = '\0';
 }

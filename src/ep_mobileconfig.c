@@ -11,6 +11,9 @@ ep_mobileconfig(const struct request *rq, struct reply *rp)
 	const char *addr = request_query(rq, "emailaddress");
 	const struct server *in, *out;
 	const struct provider *p;
+	const struct splice *sp;
+	struct splice_values v;
+	char uuids[4][UUID_STR_LEN + 1];
 	struct email em;
 	bool have_email;
 
@@ -30,7 +33,12 @@ ep_mobileconfig(const struct request *rq, struct reply *rp)
 		return;
 	}
 	rp->body.len = 0;
-	if (render_mobileconfig(p, &em, &rp->body) < 0) {
+	sp = &site_pcache(rq->site, p)->mobileconfig;
+	if (sp->data != NULL) {
+		/* Pre-rendered for the provider, filled in for the user. */
+		mobileconfig_values(p, &em, uuids, &v);
+		splice_fill(sp, &v, &rp->body);
+	} else if (render_mobileconfig(p, &em, &rp->body) < 0) {
 		reply_text(rp, 500, "cannot render the profile");
 		return;
 	}

@@ -5,6 +5,7 @@
 #define AUTOCONFD_RENDER_H
 
 #include "conf.h"
+#include "digest.h"
 #include "email.h"
 #include "splice.h"
 #include "util.h"
@@ -33,6 +34,13 @@ int render_mobileconfig(const struct provider *p, const struct email *em,
  * False if either is missing. */
 bool mobileconfig_servers(const struct provider *p, const struct server **in,
     const struct server **out);
+/* The profile of p with holes for the user (splice.h), made once per
+ * provider; left empty (data NULL: render per request) if the profile
+ * varies with the user in a way the holes do not cover. */
+int render_mobileconfig_splice(const struct provider *p, struct splice *sp);
+/* The values of the holes for em; the UUIDs' text goes into uuids. */
+void mobileconfig_values(const struct provider *p, const struct email *em,
+    char uuids[4][UUID_STR_LEN + 1], struct splice_values *v);
 
 /* The settings page for people. */
 struct settings_view {

@@ -301,3 +301,85 @@ render_mobileconfig(const struct provider *p, const struct email *em,
 	xmlw_end(&w);	/* plist */
 	return xmlw_close(&w, out);
 }
+
+/* The payload kinds, in the order of their HOLE_UUID_* holes. */
+static const char *const uuid_kinds[4] = { "profile", "mail", "caldav",
+    "carddav" };
+
+void
+mobileconfig_values(const struct provider *p, const struct email *em,
+    char uuids[4][UUID_STR_LEN + 1], struct splice_values *v)
+{
+	char name[EMAIL_MAX + DOMAIN_MAX + 32];
+	size_t dlen = strlen(em->domain), alen = strlen(em->addr), n;
+
+	memset(v, 0, sizeof(*v));
+	v->s[HOLE_ADDRESS] = em->addr;
+	v->len[HOLE_ADDRESS] = alen;
+	v->s[HOLE_LOCALPART] = em->addr;
+	v->len[HOLE_LOCALPART] = em->local_len;
+	v->s[HOLE_DOMAIN] = em->domain;
+	v->len[HOLE_DOMAIN] = dlen;
+	/* "domain\naddress\n", then the kind: as pl_payload() names them. */
+	memcpy(name, em->domain, dlen);
+	name[dlen] = '\n';
+	memcpy(name + dlen + 1, em->addr, alen);
+	name[dlen + 1 + alen] = '\n';
+	n = dlen + alen + 2;
+	for (size_t k = 0; k < 4; k++) {
+		/* A hash each: only for the payloads there are. */
+		if ((k == 2 && p->caldav == NULL) ||
+		    (k == 3 && p->carddav == NULL))
+			continue;
+		memcpy(name + n, uuid_kinds[k], strlen(uuid_kinds[k]) + 1);
+		uuid_v5(profile_ns, name, uuids[k]);
+		v->s[HOLE_UUID_PROFILE + k] = uuids[k];
+		v->len[HOLE_UUID_PROFILE + k] = UUID_STR_LEN;
+	}
+}
+
+static void
+stand_in(struct email *em, const char *local, const char *domain)
+{
+	snprintf(em->addr, sizeof(em->addr), "%s@%s", local, domain);
+	em->local_len = strlen(local);
+	em->domain = em->addr + em->local_len + 1;
+}
+
+int
+render_mobileconfig_splice(const struct provider *p, struct splice *sp)
+{
+	const struct server *in, *out;
+	struct email em[2];
+	char uuids[2][4][UUID_STR_LEN + 1];
+	struct splice_values v[2];
+	struct buf doc[2] = { { 0 }, { 0 } }, check = { 0 };
+	size_t len;
+
+	memset(sp, 0, sizeof(*sp));
+	if (!mobileconfig_servers(p, &in, &out))
+		return 0;	/* no profile: the endpoint answers 404 */
+	/* Two users no configured text can contain. */
+	stand_in(&em[0], "zqxlocalzqx", "zqxdomainzqx.invalid");
+	stand_in(&em[1], "yjwlocalyjw", "yjwdomainyjw.invalid");
+	for (int i = 0; i < 2; i++) {
+		mobileconfig_values(p, &em[i], uuids[i], &v[i]);
+		if (render_mobileconfig(p, &em[i], &doc[i]) < 0) {
+			buf_free(&doc[0]);
+			buf_free(&doc[1]);
+			return -1;
+		}
+	}
+	len = doc[0].len;
+	splice_find(sp, buf_steal(&doc[0]), len, &v[0]);
+	/* The second user, spliced, must come out byte for byte as
+	 * rendered; if not, the profile depends on the user in some other
+	 * way, and is rendered per request. */
+	splice_fill(sp, &v[1], &check);
+	if (check.len != doc[1].len ||
+	    memcmp(check.data, doc[1].data, check.len) != 0)
+		splice_free(sp);
+	buf_free(&check);
+	buf_free(&doc[1]);
+	return 0;
+}

@@ -91,6 +91,8 @@ static const struct {
 	    "Autodiscover (Outlook) document" },
 	{ offsetof(struct pcache, ad_mobilesync), render_ad_mobilesync,
 	    "Autodiscover (mobilesync) document" },
+	{ offsetof(struct pcache, mobileconfig), render_mobileconfig_splice,
+	    "Apple profile" },
 };
 
 static struct splice *

@@ -27,6 +27,7 @@ struct pcache {
 	/* Per-user documents: filled with the address per request. */
 	struct splice ad_outlook;	/* Autodiscover POX, Outlook 2006a */
 	struct splice ad_mobilesync;	/* empty without "activesync" */
+	struct splice mobileconfig;	/* unsigned; empty: render per request */
 };
 
 struct site {

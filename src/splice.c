@@ -35,12 +35,14 @@ void
 splice_fill(const struct splice *sp, const struct splice_values *v,
     struct buf *out)
 {
-	size_t esc[HOLE_COUNT], total = sp->len, at = 0;
+	size_t total = sp->len, at = 0;
 
-	for (size_t h = 0; h < HOLE_COUNT; h++)
-		esc[h] = escaped_len(v->s[h], v->len[h]);
-	for (size_t i = 0; i < sp->nholes; i++)
-		total += esc[sp->holes[i].what];
+	/* Only the values of the holes there are: the others may be unset. */
+	for (size_t i = 0; i < sp->nholes; i++) {
+		enum hole w = sp->holes[i].what;
+
+		total += escaped_len(v->s[w], v->len[w]);
+	}
 	buf_reserve(out, total);
 	for (size_t i = 0; i < sp->nholes; i++) {
 		const struct splice_hole *h = &sp->holes[i];
@@ -58,4 +60,36 @@ splice_free(struct splice *sp)
 	free(sp->data);
 	free(sp->holes);
 	memset(sp, 0, sizeof(*sp));
+}
+
+void
+splice_find(struct splice *sp, char *text, size_t len,
+    const struct splice_values *stand_in)
+{
+	size_t in = 0, out = 0;
+
+	memset(sp, 0, sizeof(*sp));
+	/* The holes are cut out in place: out never passes in. */
+	while (in < len) {
+		int best = -1;
+
+		for (int h = 0; h < HOLE_COUNT; h++) {
+			size_t n = stand_in->len[h];
+
+			if (stand_in->s[h] == NULL || n == 0 || n > len - in ||
+			    memcmp(text + in, stand_in->s[h], n) != 0)
+				continue;
+			if (best < 0 || n > stand_in->len[best])
+				best = h;
+		}
+		if (best >= 0) {
+			splice_add_hole(sp, out, (enum hole)best);
+			in += stand_in->len[best];
+			continue;
+		}
+		text[out++] = text[in++];
+	}
+	text[out] = '\0';
+	sp->data = text;
+	sp->len = out;
 }

@@ -9,7 +9,12 @@
 
 #include "util.h"
 
-enum hole { HOLE_ADDRESS, HOLE_LOCALPART, HOLE_DOMAIN, HOLE_COUNT };
+enum hole {
+	HOLE_ADDRESS, HOLE_LOCALPART, HOLE_DOMAIN,
+	/* Apple profiles: the per-user payload UUIDs. */
+	HOLE_UUID_PROFILE, HOLE_UUID_MAIL, HOLE_UUID_CALDAV, HOLE_UUID_CARDDAV,
+	HOLE_COUNT
+};
 
 struct splice {
 	char *data;			/* NULL: no such document */
@@ -31,5 +36,12 @@ void splice_add_hole(struct splice *sp, size_t off, enum hole what);
 void splice_fill(const struct splice *sp, const struct splice_values *v,
     struct buf *out);
 void splice_free(struct splice *sp);
+
+/* Makes sp from text (malloc'd, NUL-terminated, taken over) rendered for
+ * a stand-in user: every place one of the stand-in's values appears
+ * becomes a hole for that value (the longest match first, so an address
+ * is one hole, not a local part and a domain). */
+void splice_find(struct splice *sp, char *text, size_t len,
+    const struct splice_values *stand_in);
 
 #endif

@@ -454,6 +454,86 @@ START_TEST(splice_holes)
 }
 END_TEST
 
+START_TEST(splice_find_cuts_holes)
+{
+	struct splice sp;
+	struct splice_values in = { { "X@Y", "X", "Y", "UUID" },
+	    { 3, 1, 1, 4 } };
+	struct splice_values v = { { "a&b@c.d", "a&b", "c.d", "1234" },
+	    { 7, 3, 3, 4 } };
+	struct buf out = { 0 };
+
+	/* The address is one hole, not a local part and a domain. */
+	splice_find(&sp, xstrdup("<X@Y>X.Y|UUID|"), 14, &in);
+	ck_assert_str_eq(sp.data, "<>.||");
+	ck_assert_uint_eq(sp.len, 5);
+	ck_assert_uint_eq(sp.nholes, 4);
+	ck_assert_int_eq(sp.holes[0].what, HOLE_ADDRESS);
+	ck_assert_int_eq(sp.holes[3].what, HOLE_UUID_PROFILE);
+	splice_fill(&sp, &v, &out);
+	ck_assert_str_eq(out.data, "<a&amp;b@c.d>a&amp;b.c.d|1234|");
+	buf_free(&out);
+	splice_free(&sp);
+}
+END_TEST
+
+/* The profile spliced per provider and filled in per user is, byte for
+ * byte, the one rendered for that user. */
+START_TEST(mobileconfig_splice_same_bytes)
+{
+	static const char *const addrs[] = { "alice@example.com",
+	    "Bob.X+tag@Example.NET", "o'ne&two{}@example.com",
+	    "x@a.very.long.subdomain.example.com" };
+	struct conf *c = load("{\"providers\":[{\"name\":\"Ex\","
+	    "\"domains\":[\"example.com\",\"example.net\","
+	    "\"*.example.com\"],\"servers\":["
+	    "{\"protocol\":\"imap\",\"host\":\"imap.example.com\","
+	    "\"port\":993,\"security\":\"ssl\",\"username\":"
+	    "\"%EMAILLOCALPART%-%EMAILDOMAIN%\"},"
+	    "{\"protocol\":\"smtp\",\"host\":\"smtp.example.com\","
+	    "\"port\":587,\"security\":\"starttls\"}],"
+	    "\"caldav\":\"https://dav.example.com/cal/\","
+	    "\"carddav\":\"https://dav.example.com:8443/card/\"},"
+	    "{\"name\":\"Plain\",\"domains\":[\"plain.org\"],\"servers\":["
+	    "{\"protocol\":\"pop3\",\"host\":\"pop.plain.org\","
+	    "\"port\":995,\"security\":\"ssl\"},"
+	    "{\"protocol\":\"smtp\",\"host\":\"smtp.plain.org\","
+	    "\"port\":465,\"security\":\"ssl\"}]}]}");
+
+	for (size_t i = 0; i < c->nproviders; i++) {
+		const struct provider *p = &c->providers[i];
+		struct splice sp;
+
+		ck_assert_int_eq(render_mobileconfig_splice(p, &sp), 0);
+		ck_assert_ptr_nonnull(sp.data);
+		ck_assert_uint_gt(sp.nholes, 6);
+		for (size_t k = 0; k < ARRAY_LEN(addrs); k++) {
+			struct buf direct = { 0 }, spliced = { 0 };
+			char uuids[4][UUID_STR_LEN + 1];
+			struct splice_values v;
+			struct email em;
+			const char *why;
+
+			ck_assert_int_eq(email_parse(addrs[k], strlen(addrs[k]),
+			    &em, &why), 0);
+			ck_assert_int_eq(render_mobileconfig(p, &em, &direct), 0);
+			mobileconfig_values(p, &em, uuids, &v);
+			splice_fill(&sp, &v, &spliced);
+			if (strpbrk(addrs[k], "'&") == NULL)
+				ck_assert_str_eq(spliced.data, direct.data);
+			else	/* ' escaped or not: the same XML */
+				ck_assert_ptr_nonnull(strstr(spliced.data,
+				    "<string>o&apos;ne&amp;two{}@example.com"
+				    "</string>"));
+			buf_free(&direct);
+			buf_free(&spliced);
+		}
+		splice_free(&sp);
+	}
+	conf_free(c);
+}
+END_TEST
+
 START_TEST(autodiscover_json)
 {
 	struct buf out = { 0 };
@@ -500,6 +580,8 @@ render_suite(void)
 	tcase_add_test(tc, mobilesync_document);
 	tcase_add_test(tc, autodiscover_error_document);
 	tcase_add_test(tc, splice_holes);
+	tcase_add_test(tc, splice_find_cuts_holes);
+	tcase_add_test(tc, mobileconfig_splice_same_bytes);
 	tcase_add_test(tc, autodiscover_json);
 	suite_add_tcase(s, tc);
 	return s;
