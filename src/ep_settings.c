@@ -86,7 +86,18 @@ ep_settings(const struct request *rq, struct reply *rp)
 		rp->ctype = "text/html; charset=utf-8";
 		reply_header(rp, "Content-Security-Policy", "%s", csp);
 	} else {
-		render_settings_text(&v, &rp->body);
+		const struct splice *sp = v.p != NULL && v.em != NULL &&
+		    v.error == NULL ?
+		    &site_pcache(rq->site, v.p)->settings_text : NULL;
+
+		/* curl's page for an address: pre-rendered per provider. */
+		if (sp != NULL && sp->data != NULL) {
+			struct splice_values sv;
+
+			splice_address_values(&em, &sv);
+			splice_fill(sp, &sv, &rp->body);
+		} else
+			render_settings_text(&v, &rp->body);
 		rp->ctype = "text/plain; charset=utf-8";
 	}
 	reply_header(rp, "Vary", "Accept");

@@ -52,6 +52,8 @@ struct settings_view {
 extern const char settings_css[];	/* the page's only style sheet */
 int render_settings_html(const struct settings_view *v, struct buf *out);
 int render_settings_text(const struct settings_view *v, struct buf *out);
+/* The text page of p for an address, with holes for it (splice.h). */
+int render_settings_text_splice(const struct provider *p, struct splice *sp);
 /* Microsoft Autodiscover (POX), rendered once per provider with holes for
  * the address (LoginName, EMailAddress). Outlook: responseschema/2006a, one
  * Protocol per advertised server. Mobilesync: the ActiveSync URL; sp is

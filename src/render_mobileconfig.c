@@ -313,13 +313,7 @@ mobileconfig_values(const struct provider *p, const struct email *em,
 	char name[EMAIL_MAX + DOMAIN_MAX + 32];
 	size_t dlen = strlen(em->domain), alen = strlen(em->addr), n;
 
-	memset(v, 0, sizeof(*v));
-	v->s[HOLE_ADDRESS] = em->addr;
-	v->len[HOLE_ADDRESS] = alen;
-	v->s[HOLE_LOCALPART] = em->addr;
-	v->len[HOLE_LOCALPART] = em->local_len;
-	v->s[HOLE_DOMAIN] = em->domain;
-	v->len[HOLE_DOMAIN] = dlen;
+	splice_address_values(em, v);
 	/* "domain\naddress\n", then the kind: as pl_payload() names them. */
 	memcpy(name, em->domain, dlen);
 	name[dlen] = '\n';
@@ -338,48 +332,22 @@ mobileconfig_values(const struct provider *p, const struct email *em,
 	}
 }
 
-static void
-stand_in(struct email *em, const char *local, const char *domain)
+static int
+render_for(const void *arg, struct splice_user *u, struct buf *out)
 {
-	snprintf(em->addr, sizeof(em->addr), "%s@%s", local, domain);
-	em->local_len = strlen(local);
-	em->domain = em->addr + em->local_len + 1;
+	const struct provider *p = arg;
+
+	mobileconfig_values(p, &u->em, u->uuid, &u->v);
+	return render_mobileconfig(p, &u->em, out);
 }
 
 int
 render_mobileconfig_splice(const struct provider *p, struct splice *sp)
 {
 	const struct server *in, *out;
-	struct email em[2];
-	char uuids[2][4][UUID_STR_LEN + 1];
-	struct splice_values v[2];
-	struct buf doc[2] = { { 0 }, { 0 } }, check = { 0 };
-	size_t len;
 
 	memset(sp, 0, sizeof(*sp));
 	if (!mobileconfig_servers(p, &in, &out))
 		return 0;	/* no profile: the endpoint answers 404 */
-	/* Two users no configured text can contain. */
-	stand_in(&em[0], "zqxlocalzqx", "zqxdomainzqx.invalid");
-	stand_in(&em[1], "yjwlocalyjw", "yjwdomainyjw.invalid");
-	for (int i = 0; i < 2; i++) {
-		mobileconfig_values(p, &em[i], uuids[i], &v[i]);
-		if (render_mobileconfig(p, &em[i], &doc[i]) < 0) {
-			buf_free(&doc[0]);
-			buf_free(&doc[1]);
-			return -1;
-		}
-	}
-	len = doc[0].len;
-	splice_find(sp, buf_steal(&doc[0]), len, &v[0]);
-	/* The second user, spliced, must come out byte for byte as
-	 * rendered; if not, the profile depends on the user in some other
-	 * way, and is rendered per request. */
-	splice_fill(sp, &v[1], &check);
-	if (check.len != doc[1].len ||
-	    memcmp(check.data, doc[1].data, check.len) != 0)
-		splice_free(sp);
-	buf_free(&check);
-	buf_free(&doc[1]);
-	return 0;
+	return splice_build(sp, render_for, p, false);
 }

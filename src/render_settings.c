@@ -349,3 +349,19 @@ render_settings_text(const struct settings_view *v, struct buf *out)
 			    link_url(p, i));
 	return 0;
 }
+
+static int
+text_for(const void *arg, struct splice_user *u, struct buf *out)
+{
+	struct settings_view v = { .p = arg, .em = &u->em,
+	    .typed = u->em.addr };
+
+	splice_address_values(&u->em, &u->v);
+	return render_settings_text(&v, out);
+}
+
+int
+render_settings_text_splice(const struct provider *p, struct splice *sp)
+{
+	return splice_build(sp, text_for, p, true);
+}

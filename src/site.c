@@ -93,6 +93,8 @@ static const struct {
 	    "Autodiscover (mobilesync) document" },
 	{ offsetof(struct pcache, mobileconfig), render_mobileconfig_splice,
 	    "Apple profile" },
+	{ offsetof(struct pcache, settings_text), render_settings_text_splice,
+	    "settings page" },
 };
 
 static struct splice *

@@ -28,6 +28,7 @@ struct pcache {
 	struct splice ad_outlook;	/* Autodiscover POX, Outlook 2006a */
 	struct splice ad_mobilesync;	/* empty without "activesync" */
 	struct splice mobileconfig;	/* unsigned; empty: render per request */
+	struct splice settings_text;	/* for an address; as mobileconfig */
 };
 
 struct site {

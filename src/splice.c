@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,14 +42,17 @@ splice_fill(const struct splice *sp, const struct splice_values *v,
 	for (size_t i = 0; i < sp->nholes; i++) {
 		enum hole w = sp->holes[i].what;
 
-		total += escaped_len(v->s[w], v->len[w]);
+		total += sp->raw ? v->len[w] : escaped_len(v->s[w], v->len[w]);
 	}
 	buf_reserve(out, total);
 	for (size_t i = 0; i < sp->nholes; i++) {
 		const struct splice_hole *h = &sp->holes[i];
 
 		buf_add(out, sp->data + at, h->off - at);
-		buf_xml_escape(out, v->s[h->what], v->len[h->what]);
+		if (sp->raw)
+			buf_add(out, v->s[h->what], v->len[h->what]);
+		else
+			buf_xml_escape(out, v->s[h->what], v->len[h->what]);
 		at = h->off;
 	}
 	buf_add(out, sp->data + at, sp->len - at);
@@ -92,4 +96,55 @@ splice_find(struct splice *sp, char *text, size_t len,
 	text[out] = '\0';
 	sp->data = text;
 	sp->len = out;
+}
+
+void
+splice_address_values(const struct email *em, struct splice_values *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->s[HOLE_ADDRESS] = em->addr;
+	v->len[HOLE_ADDRESS] = strlen(em->addr);
+	v->s[HOLE_LOCALPART] = em->addr;
+	v->len[HOLE_LOCALPART] = em->local_len;
+	v->s[HOLE_DOMAIN] = em->domain;
+	v->len[HOLE_DOMAIN] = strlen(em->domain);
+}
+
+static void
+stand_in(struct email *em, const char *local, const char *domain)
+{
+	snprintf(em->addr, sizeof(em->addr), "%s@%s", local, domain);
+	em->local_len = strlen(local);
+	em->domain = em->addr + em->local_len + 1;
+}
+
+int
+splice_build(struct splice *sp, int (*render)(const void *arg,
+    struct splice_user *u, struct buf *out), const void *arg, bool raw)
+{
+	struct splice_user u[2];
+	struct buf doc[2] = { { 0 }, { 0 } }, check = { 0 };
+	size_t len;
+
+	memset(sp, 0, sizeof(*sp));
+	/* Two users no configured text can contain, of other lengths. */
+	stand_in(&u[0].em, "zqxlocalzqx", "zqxdomainzqx.invalid");
+	stand_in(&u[1].em, "yjwlocal9yjw", "yjwdomain99yjw.invalid");
+	for (int i = 0; i < 2; i++) {
+		if (render(arg, &u[i], &doc[i]) < 0) {
+			buf_free(&doc[0]);
+			buf_free(&doc[1]);
+			return -1;
+		}
+	}
+	len = doc[0].len;
+	splice_find(sp, buf_steal(&doc[0]), len, &u[0].v);
+	sp->raw = raw;
+	splice_fill(sp, &u[1].v, &check);
+	if (check.len != doc[1].len ||
+	    memcmp(check.data, doc[1].data, check.len) != 0)
+		splice_free(sp);
+	buf_free(&check);
+	buf_free(&doc[1]);
+	return 0;
 }

@@ -477,28 +477,59 @@ START_TEST(splice_find_cuts_holes)
 }
 END_TEST
 
+/* A renderer that shows the address and, with arg, its length too. */
+static int
+odd_render(const void *arg, struct splice_user *u, struct buf *out)
+{
+	splice_address_values(&u->em, &u->v);
+	buf_printf(out, "<a>%s</a>", u->em.addr);
+	if (arg != NULL)
+		buf_printf(out, "<n>%zu</n>", strlen(u->em.addr) + 1);
+	return 0;
+}
+
+/* A document that uses the address in a way no hole covers is not
+ * spliced: the caller renders it per request. */
+START_TEST(splice_build_checks_itself)
+{
+	struct splice sp;
+
+	ck_assert_int_eq(splice_build(&sp, odd_render, NULL, false), 0);
+	ck_assert_str_eq(sp.data, "<a></a>");
+	ck_assert_uint_eq(sp.nholes, 1);
+	splice_free(&sp);
+	ck_assert_int_eq(splice_build(&sp, odd_render, "", false), 0);
+	ck_assert_ptr_null(sp.data);
+}
+END_TEST
+
+/* Two providers, with and without CalDAV/CardDAV, user names that take
+ * the address apart. */
+static const char splice_conf[] = "{\"providers\":[{\"name\":\"Ex\","
+    "\"domains\":[\"example.com\",\"example.net\","
+    "\"*.example.com\"],\"servers\":["
+    "{\"protocol\":\"imap\",\"host\":\"imap.example.com\","
+    "\"port\":993,\"security\":\"ssl\",\"username\":"
+    "\"%EMAILLOCALPART%-%EMAILDOMAIN%\"},"
+    "{\"protocol\":\"smtp\",\"host\":\"smtp.example.com\","
+    "\"port\":587,\"security\":\"starttls\"}],"
+    "\"caldav\":\"https://dav.example.com/cal/\","
+    "\"carddav\":\"https://dav.example.com:8443/card/\"},"
+    "{\"name\":\"Plain\",\"domains\":[\"plain.org\"],\"servers\":["
+    "{\"protocol\":\"pop3\",\"host\":\"pop.plain.org\","
+    "\"port\":995,\"security\":\"ssl\"},"
+    "{\"protocol\":\"smtp\",\"host\":\"smtp.plain.org\","
+    "\"port\":465,\"security\":\"ssl\"}]}]}";
+
+static const char *const splice_addrs[] = { "alice@example.com",
+    "Bob.X+tag@Example.NET", "o'ne&two{}@example.com",
+    "x@a.very.long.subdomain.example.com" };
+
 /* The profile spliced per provider and filled in per user is, byte for
  * byte, the one rendered for that user. */
 START_TEST(mobileconfig_splice_same_bytes)
 {
-	static const char *const addrs[] = { "alice@example.com",
-	    "Bob.X+tag@Example.NET", "o'ne&two{}@example.com",
-	    "x@a.very.long.subdomain.example.com" };
-	struct conf *c = load("{\"providers\":[{\"name\":\"Ex\","
-	    "\"domains\":[\"example.com\",\"example.net\","
-	    "\"*.example.com\"],\"servers\":["
-	    "{\"protocol\":\"imap\",\"host\":\"imap.example.com\","
-	    "\"port\":993,\"security\":\"ssl\",\"username\":"
-	    "\"%EMAILLOCALPART%-%EMAILDOMAIN%\"},"
-	    "{\"protocol\":\"smtp\",\"host\":\"smtp.example.com\","
-	    "\"port\":587,\"security\":\"starttls\"}],"
-	    "\"caldav\":\"https://dav.example.com/cal/\","
-	    "\"carddav\":\"https://dav.example.com:8443/card/\"},"
-	    "{\"name\":\"Plain\",\"domains\":[\"plain.org\"],\"servers\":["
-	    "{\"protocol\":\"pop3\",\"host\":\"pop.plain.org\","
-	    "\"port\":995,\"security\":\"ssl\"},"
-	    "{\"protocol\":\"smtp\",\"host\":\"smtp.plain.org\","
-	    "\"port\":465,\"security\":\"ssl\"}]}]}");
+	struct conf *c = load(splice_conf);
 
 	for (size_t i = 0; i < c->nproviders; i++) {
 		const struct provider *p = &c->providers[i];
@@ -507,24 +538,60 @@ START_TEST(mobileconfig_splice_same_bytes)
 		ck_assert_int_eq(render_mobileconfig_splice(p, &sp), 0);
 		ck_assert_ptr_nonnull(sp.data);
 		ck_assert_uint_gt(sp.nholes, 6);
-		for (size_t k = 0; k < ARRAY_LEN(addrs); k++) {
+		for (size_t k = 0; k < ARRAY_LEN(splice_addrs); k++) {
+			const char *a = splice_addrs[k];
 			struct buf direct = { 0 }, spliced = { 0 };
 			char uuids[4][UUID_STR_LEN + 1];
 			struct splice_values v;
 			struct email em;
 			const char *why;
 
-			ck_assert_int_eq(email_parse(addrs[k], strlen(addrs[k]),
-			    &em, &why), 0);
+			ck_assert_int_eq(email_parse(a, strlen(a), &em, &why), 0);
 			ck_assert_int_eq(render_mobileconfig(p, &em, &direct), 0);
 			mobileconfig_values(p, &em, uuids, &v);
 			splice_fill(&sp, &v, &spliced);
-			if (strpbrk(addrs[k], "'&") == NULL)
+			if (strpbrk(a, "'&") == NULL)
 				ck_assert_str_eq(spliced.data, direct.data);
 			else	/* ' escaped or not: the same XML */
 				ck_assert_ptr_nonnull(strstr(spliced.data,
 				    "<string>o&apos;ne&amp;two{}@example.com"
 				    "</string>"));
+			buf_free(&direct);
+			buf_free(&spliced);
+		}
+		splice_free(&sp);
+	}
+	conf_free(c);
+}
+END_TEST
+
+/* So is curl's settings page: plain text, nothing escaped. */
+START_TEST(settings_text_splice_same_bytes)
+{
+	struct conf *c = load(splice_conf);
+
+	for (size_t i = 0; i < c->nproviders; i++) {
+		const struct provider *p = &c->providers[i];
+		struct splice sp;
+
+		ck_assert_int_eq(render_settings_text_splice(p, &sp), 0);
+		ck_assert_ptr_nonnull(sp.data);
+		ck_assert(sp.raw);
+		for (size_t k = 0; k < ARRAY_LEN(splice_addrs); k++) {
+			const char *a = splice_addrs[k];
+			struct buf direct = { 0 }, spliced = { 0 };
+			struct settings_view v = { .p = p };
+			struct splice_values sv;
+			struct email em;
+			const char *why;
+
+			ck_assert_int_eq(email_parse(a, strlen(a), &em, &why), 0);
+			v.em = &em;
+			v.typed = a;
+			ck_assert_int_eq(render_settings_text(&v, &direct), 0);
+			splice_address_values(&em, &sv);
+			splice_fill(&sp, &sv, &spliced);
+			ck_assert_str_eq(spliced.data, direct.data);
 			buf_free(&direct);
 			buf_free(&spliced);
 		}
@@ -581,7 +648,9 @@ render_suite(void)
 	tcase_add_test(tc, autodiscover_error_document);
 	tcase_add_test(tc, splice_holes);
 	tcase_add_test(tc, splice_find_cuts_holes);
+	tcase_add_test(tc, splice_build_checks_itself);
 	tcase_add_test(tc, mobileconfig_splice_same_bytes);
+	tcase_add_test(tc, settings_text_splice_same_bytes);
 	tcase_add_test(tc, autodiscover_json);
 	suite_add_tcase(s, tc);
 	return s;
