@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "accesslog.h"
 #include "log.h"
+#include "util.h"
 
 #define FIELD_MAX 256
 
@@ -20,11 +22,53 @@
 static atomic_int log_fd = -1;
 static atomic_bool log_on;
 
+/* Each worker collects its lines in its own buffer and writes them out in
+ * one write(2) when it is full or when alog_flush() runs (four times a
+ * second): O_APPEND writes to one file take the inode's lock, so a write
+ * per line would make the workers queue for it. A buffer holds whole lines
+ * only, so lines never mix. Its lock is only ever contended by a flush. */
+#define TBUF_SIZE (32 * 1024)
+
+struct tbuf {
+	pthread_mutex_t lock;
+	size_t len;
+	struct tbuf *next;
+	char data[TBUF_SIZE];
+};
+
+static pthread_mutex_t tbufs_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tbuf *tbufs;
+static _Thread_local struct tbuf *mine;
+
+static void
+flush_locked(struct tbuf *b)
+{
+	/* A full disk is not worth stopping an answer for. */
+	if (b->len > 0 && write(atomic_load_explicit(&log_fd,
+	    memory_order_relaxed), b->data, b->len) < 0)
+		log_debug("access log: %s", strerror(errno));
+	b->len = 0;
+}
+
+void
+alog_flush(void)
+{
+	pthread_mutex_lock(&tbufs_lock);
+	for (struct tbuf *b = tbufs; b != NULL; b = b->next) {
+		pthread_mutex_lock(&b->lock);
+		flush_locked(b);
+		pthread_mutex_unlock(&b->lock);
+	}
+	pthread_mutex_unlock(&tbufs_lock);
+}
+
 int
 alog_open(const char *target)
 {
 	int fd, cur = atomic_load(&log_fd);
 
+	/* Lines logged so far belong to the previous target. */
+	alog_flush();
 	if (target == NULL) {
 		atomic_store(&log_on, false);
 		if (cur < 0)
@@ -80,13 +124,22 @@ puts_(struct out *o, const char *s)
 	put(o, s, strlen(s));
 }
 
+static bool
+plain(unsigned char c, bool quoted)
+{
+	return (c > 0x20 && c < 0x7f && c != '"' && c != '\\') ||
+	    (c == ' ' && quoted);
+}
+
 /* Request data is escaped: nothing a client sends can forge a line or a
- * field. Spaces survive only inside quotes. At most max bytes of output. */
+ * field. Spaces survive only inside quotes. At most max bytes of output.
+ * Runs of plain bytes are copied at once: this is the hot part of a line. */
 static void
 put_escaped(struct out *o, const char *s, size_t max, bool quoted)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, start = o->len;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t start = o->len;
 
 	if (s == NULL || *s == '\0') {
 		puts_(o, quoted ? "\"\"" : "-");
@@ -94,20 +147,38 @@ put_escaped(struct out *o, const char *s, size_t max, bool quoted)
 	}
 	if (quoted)
 		put(o, "\"", 1);
-	for (i = 0; s[i] != '\0' && o->len - start < max; i++) {
-		unsigned char c = (unsigned char)s[i];
+	while (*p != '\0' && o->len - start < max) {
+		size_t n = 0, room = max - (o->len - start);
 
-		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\' ||
-		    (c == ' ' && !quoted)) {
-			char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
-			put(o, e, 4);
-		} else
-			put(o, (const char *)&c, 1);
+		while (n < room && p[n] != '\0' && plain(p[n], quoted))
+			n++;
+		put(o, (const char *)p, n);
+		p += n;
+		if (*p == '\0' || n == room)
+			break;
+		char e[4] = { '\\', 'x', hex[*p >> 4], hex[*p & 15] };
+		put(o, e, 4);
+		p++;
 	}
-	if (s[i] != '\0')
+	if (*p != '\0')
 		puts_(o, "...");
 	if (quoted)
 		put(o, "\"", 1);
+}
+
+/* Appends " %u" without printf. */
+static void
+put_num(struct out *o, unsigned long long v)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	d[--i] = ' ';
+	put(o, d + i, sizeof(d) - i);
 }
 
 /* A path with the local part of any address in it masked: a segment
@@ -144,6 +215,27 @@ put_path(struct out *o, const char *path, bool full)
 	put_escaped(o, tmp, FIELD_MAX, false);
 }
 
+/* inet_ntop() goes through sprintf: too slow for every request. */
+static void
+put_ipv4(struct out *o, const unsigned char *a)
+{
+	char t[16];
+	size_t n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned int v = a[i];
+
+		if (i > 0)
+			t[n++] = '.';
+		if (v >= 100)
+			t[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			t[n++] = (char)('0' + v / 10 % 10);
+		t[n++] = (char)('0' + v % 10);
+	}
+	put(o, t, n);
+}
+
 static void
 put_client(struct out *o, const struct alog_entry *e)
 {
@@ -166,20 +258,22 @@ put_client(struct out *o, const struct alog_entry *e)
 		put_escaped(o, tmp, sizeof(tmp), false);
 		return;
 	}
-	if (e->peer != NULL && e->peer->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
-		    e->peer)->sin_addr, addr, sizeof(addr));
-	else if (e->peer != NULL && e->peer->sa_family == AF_INET6) {
+	if (e->peer != NULL && e->peer->sa_family == AF_INET) {
+		put_ipv4(o, (const unsigned char *)&((const struct sockaddr_in *)
+		    (const void *)e->peer)->sin_addr);
+	} else if (e->peer != NULL && e->peer->sa_family == AF_INET6) {
 		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)
 		    (const void *)e->peer)->sin6_addr;
 
 		/* A dual-stack socket's IPv4 clients, as admins know them. */
 		if (IN6_IS_ADDR_V4MAPPED(a6))
-			inet_ntop(AF_INET, a6->s6_addr + 12, addr, sizeof(addr));
-		else
+			put_ipv4(o, a6->s6_addr + 12);
+		else {
 			inet_ntop(AF_INET6, a6, addr, sizeof(addr));
-	}
-	puts_(o, addr);
+			puts_(o, addr);
+		}
+	} else
+		puts_(o, addr);
 }
 
 size_t
@@ -189,8 +283,6 @@ alog_format(const struct alog_entry *e, char *buf, size_t size)
 	static _Thread_local time_t stamp_t = -1;
 	static _Thread_local char stamp[32];
 	struct out o = { buf, 0, size - 1 };
-	char num[64];
-	int n;
 
 	if (e->when != stamp_t) {
 		struct tm tm;
@@ -206,10 +298,10 @@ alog_format(const struct alog_entry *e, char *buf, size_t size)
 	put_escaped(&o, e->method, 16, false);
 	put(&o, " ", 1);
 	put_path(&o, e->path, e->full_addresses);
-	n = snprintf(num, sizeof(num), " %u %llu %llu ", e->status,
-	    (unsigned long long)e->bytes, (unsigned long long)e->usec);
-	if (n > 0)
-		put(&o, num, (size_t)n);
+	put_num(&o, e->status);
+	put_num(&o, e->bytes);
+	put_num(&o, e->usec);
+	put(&o, " ", 1);
 	put_escaped(&o, e->endpoint, 32, false);
 	put(&o, " ", 1);
 	if (e->email != NULL && !e->full_addresses) {
@@ -228,10 +320,22 @@ alog_write(const struct alog_entry *e)
 {
 	char line[ALOG_LINE_MAX];
 	size_t n = alog_format(e, line, sizeof(line));
+	struct tbuf *b = mine;
 
-	/* O_APPEND and one write per line: lines from workers never mix. A
-	 * full disk is not worth stopping an answer for. */
-	if (write(atomic_load_explicit(&log_fd, memory_order_relaxed), line,
-	    n) < 0)
-		return;
+	if (b == NULL) {
+		b = xmalloc(sizeof(*b));
+		pthread_mutex_init(&b->lock, NULL);
+		b->len = 0;
+		pthread_mutex_lock(&tbufs_lock);
+		b->next = tbufs;
+		tbufs = b;
+		pthread_mutex_unlock(&tbufs_lock);
+		mine = b;
+	}
+	pthread_mutex_lock(&b->lock);
+	if (b->len + n > TBUF_SIZE)
+		flush_locked(b);
+	memcpy(b->data + b->len, line, n);
+	b->len += n;
+	pthread_mutex_unlock(&b->lock);
 }

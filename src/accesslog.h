@@ -1,5 +1,5 @@
-/* The access log: one line per request, written with one write(2) so the
- * workers never wait for each other. */
+/* The access log: one line per request, collected per worker thread and
+ * written in whole lines, so the workers never wait for each other. */
 #ifndef AUTOCONFD_ACCESSLOG_H
 #define AUTOCONFD_ACCESSLOG_H
 
@@ -33,6 +33,9 @@ int alog_open(const char *target);
 bool alog_enabled(void);
 /* Formats one line, newline included, into out; returns its length. */
 size_t alog_format(const struct alog_entry *e, char *out, size_t size);
+/* Logs one request (buffered). */
 void alog_write(const struct alog_entry *e);
+/* Writes out every worker's buffered lines. */
+void alog_flush(void);
 
 #endif

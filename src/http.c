@@ -170,6 +170,12 @@ sweep(void *arg)
 			atomic_store(&cs->waiting_since, 0);
 			metrics_request_timeout();
 		}
+		/* The same tick writes out the access log buffers. */
+		pthread_mutex_unlock(&conns_lock);
+		alog_flush();
+		pthread_mutex_lock(&conns_lock);
+		if (sweeper_stop)
+			break;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += 250 * 1000000;
 		if (until.tv_nsec >= 1000000000) {
@@ -617,4 +623,5 @@ http_stop(unsigned int timeout_ms)
 			close(listeners[i].fd);
 	}
 	nlisteners = 0;
+	alog_flush();
 }

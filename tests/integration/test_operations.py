@@ -158,19 +158,22 @@ class AccessLog(unittest.TestCase):
             self.assertEqual(len(lines), 3, lines)
             m = [LINE.match(l) for l in lines]
             self.assertTrue(all(m), lines)
-            f = m[0].groups()
+            # Workers buffer their own lines: the file is in order per
+            # worker, not overall.
+            m = {x.group(4): x for x in m}
+            f = m[AC].groups()
             self.assertEqual(f[1:], ("127.0.0.1", "GET", AC, "200",
                                      str(len(d.get(AC + "?emailaddress=a@example.com")[2])),
                                      f[6], "autoconfig", "example.com",
                                      'Thunder \\x22bird\\x22\\x7f'))
             self.assertLessEqual(abs(time.mktime(time.strptime(f[0], "%Y-%m-%dT%H:%M:%SZ"))
                                      - time.mktime(time.gmtime())), 60)
-            f = m[1].groups()
+            f = m["/autodiscover/autodiscover.json/v1.0/*@example.com"].groups()
             # A trusted proxy's X-Forwarded-For names the client.
             self.assertEqual(f[1:6], ("198.51.100.9", "GET",
                                       "/autodiscover/autodiscover.json/v1.0/*@example.com",
                                       "400", f[5]))
-            self.assertEqual(m[2].group(3, 4, 5, 8), ("HEAD", "/healthz", "200", "healthz"))
+            self.assertEqual(m["/healthz"].group(3, 4, 5, 8), ("HEAD", "/healthz", "200", "healthz"))
             text = "\n".join(lines)
             for secret in ("alice", "bob", "secret", "c2VjcmV0", "Basic", "x="):
                 self.assertNotIn(secret, text)
@@ -237,7 +240,9 @@ class Limits(unittest.TestCase):
             self.assertEqual(st, 200)
             out = d.raw(b"GET " + AC.encode() + b" HTTP/1.1\r\nHost: x\r\nX-Pad: "
                         + b"a" * 6000 + b"\r\n\r\n")
-            self.assertRegex(out, rb"^HTTP/1\.1 (431|413) ")
+            self.assertRegex(out, rb"^HTTP/1\.1 431 ")
+            out = d.raw(b"GET /" + b"a" * 6000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertRegex(out, rb"^HTTP/1\.1 414 ")
             self.assertTrue(d.alive())
 
     def test_idle_clients_do_not_block_others(self):
