@@ -1,9 +1,11 @@
 #include "config.h"
 
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
 #include "metrics.h"
 
 #define ENDPOINTS_MAX 32
@@ -19,38 +21,72 @@ static const uint64_t bounds[] = { 50, 100, 250, 500, 1000, 2500, 5000,
 #define NBOUNDS ARRAY_LEN(bounds)
 
 struct ep_stats {
-	_Atomic(const char *) name;
 	atomic_ullong by_code[NCODES];
 	atomic_ullong hist[NBOUNDS + 1];	/* last: over every bound */
 	atomic_ullong usec_sum;
 };
 
-static struct ep_stats eps[ENDPOINTS_MAX];
+/* Each thread counts requests in its own shard, which no other thread
+ * writes; /metrics adds the shards up. (One shared set of counters had its
+ * cache lines bounce between the cores on every request.) */
+struct shard {
+	struct ep_stats eps[ENDPOINTS_MAX];
+	struct shard *next;
+};
+
+static _Atomic(const char *) ep_names[ENDPOINTS_MAX];
+static _Atomic(struct shard *) shards;
+static _Thread_local struct shard *my_shard;
 static atomic_int open_conns;
 static atomic_ullong reloads, reload_failures, request_timeouts;
 static atomic_ullong generation;
 static time_t started;
 
 /* The slot of an endpoint label, claimed on first use without a lock. */
-static struct ep_stats *
+static size_t
 ep_slot(const char *name)
 {
 	for (size_t i = 0; i < ENDPOINTS_MAX; i++) {
-		const char *cur = atomic_load_explicit(&eps[i].name,
+		const char *cur = atomic_load_explicit(&ep_names[i],
 		    memory_order_acquire);
 
 		if (cur == NULL) {
 			const char *expect = NULL;
 
-			if (atomic_compare_exchange_strong(&eps[i].name,
+			if (atomic_compare_exchange_strong(&ep_names[i],
 			    &expect, name))
-				return &eps[i];
+				return i;
 			cur = expect;
 		}
 		if (cur == name || strcmp(cur, name) == 0)
-			return &eps[i];
+			return i;
 	}
-	return &eps[ENDPOINTS_MAX - 1];	/* full: lump into the last one */
+	return ENDPOINTS_MAX - 1;	/* full: lump into the last one */
+}
+
+static struct shard *
+shard(void)
+{
+	struct shard *sh = my_shard;
+
+	if (sh != NULL)
+		return sh;
+	if (posix_memalign((void **)&sh, 64, sizeof(*sh)) != 0)
+		fatalx("out of memory");
+	memset(sh, 0, sizeof(*sh));
+	sh->next = atomic_load(&shards);
+	while (!atomic_compare_exchange_weak(&shards, &sh->next, sh))
+		;
+	my_shard = sh;
+	return sh;
+}
+
+/* Only the owning thread writes a shard: no locked instruction needed. */
+static void
+bump(atomic_ullong *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c,
+	    memory_order_relaxed) + n, memory_order_relaxed);
 }
 
 static size_t
@@ -65,15 +101,15 @@ code_index(unsigned int status)
 void
 metrics_request(const char *endpoint, unsigned int status, uint64_t usec)
 {
-	struct ep_stats *e = ep_slot(endpoint != NULL ? endpoint : "other");
+	struct ep_stats *e = &shard()->eps[ep_slot(endpoint != NULL ?
+	    endpoint : "other")];
 	size_t b = 0;
 
 	while (b < NBOUNDS && usec > bounds[b])
 		b++;
-	atomic_fetch_add_explicit(&e->by_code[code_index(status)], 1,
-	    memory_order_relaxed);
-	atomic_fetch_add_explicit(&e->hist[b], 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&e->usec_sum, usec, memory_order_relaxed);
+	bump(&e->by_code[code_index(status)], 1);
+	bump(&e->hist[b], 1);
+	bump(&e->usec_sum, usec);
 }
 
 void
@@ -104,6 +140,27 @@ get(atomic_ullong *a)
 	return atomic_load_explicit(a, memory_order_relaxed);
 }
 
+/* The counters of endpoint i over every thread. */
+struct totals {
+	unsigned long long by_code[NCODES], hist[NBOUNDS + 1], usec_sum;
+};
+
+static void
+totals(size_t i, struct totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (struct shard *sh = atomic_load(&shards); sh != NULL;
+	    sh = sh->next) {
+		struct ep_stats *e = &sh->eps[i];
+
+		for (size_t k = 0; k < NCODES; k++)
+			t->by_code[k] += get(&e->by_code[k]);
+		for (size_t b = 0; b <= NBOUNDS; b++)
+			t->hist[b] += get(&e->hist[b]);
+		t->usec_sum += get(&e->usec_sum);
+	}
+}
+
 void
 metrics_render(struct buf *o)
 {
@@ -112,12 +169,14 @@ metrics_render(struct buf *o)
 	    "and status.\n"
 	    "# TYPE autoconfd_requests_total counter\n");
 	for (size_t i = 0; i < ENDPOINTS_MAX; i++) {
-		const char *n = atomic_load(&eps[i].name);
+		const char *n = atomic_load(&ep_names[i]);
+		struct totals t;
 
 		if (n == NULL)
 			break;
+		totals(i, &t);
 		for (size_t k = 0; k < NCODES; k++) {
-			unsigned long long v = get(&eps[i].by_code[k]);
+			unsigned long long v = t.by_code[k];
 
 			if (v == 0)
 				continue;
@@ -134,13 +193,15 @@ metrics_render(struct buf *o)
 	    "headers to the queued response.\n"
 	    "# TYPE autoconfd_request_duration_seconds histogram\n");
 	for (size_t i = 0; i < ENDPOINTS_MAX; i++) {
-		const char *n = atomic_load(&eps[i].name);
+		const char *n = atomic_load(&ep_names[i]);
 		unsigned long long cum = 0;
+		struct totals t;
 
 		if (n == NULL)
 			break;
+		totals(i, &t);
 		for (size_t b = 0; b <= NBOUNDS; b++) {
-			cum += get(&eps[i].hist[b]);
+			cum += t.hist[b];
 			if (b < NBOUNDS)
 				buf_printf(o, "autoconfd_request_duration_seconds"
 				    "_bucket{endpoint=\"%s\",le=\"%g\"} %llu\n",
@@ -152,7 +213,7 @@ metrics_render(struct buf *o)
 		}
 		buf_printf(o, "autoconfd_request_duration_seconds_sum"
 		    "{endpoint=\"%s\"} %.6f\n", n,
-		    (double)get(&eps[i].usec_sum) / 1e6);
+		    (double)t.usec_sum / 1e6);
 		buf_printf(o, "autoconfd_request_duration_seconds_count"
 		    "{endpoint=\"%s\"} %llu\n", n, cum);
 	}

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "accesslog.h"
@@ -171,6 +172,42 @@ START_TEST(metrics_text)
 }
 END_TEST
 
+static void *
+count_requests(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 10000; i++)
+		metrics_request("pacc", 200, 100);
+	return NULL;
+}
+
+/* Every thread counts in its own shard; /metrics adds them all up. */
+START_TEST(metrics_threads)
+{
+	pthread_t t[4];
+	struct buf b = { 0 };
+
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, count_requests,
+		    NULL), 0);
+	metrics_request("pacc", 404, 100);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+	metrics_render(&b);
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "autoconfd_requests_total{endpoint=\"pacc\",code=\"200\"} 40000\n"));
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "autoconfd_requests_total{endpoint=\"pacc\",code=\"404\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "_bucket{endpoint=\"pacc\",le=\"5e-05\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "_bucket{endpoint=\"pacc\",le=\"0.0001\"} 40001\n"));
+	ck_assert_ptr_nonnull(strstr(b.data,
+	    "autoconfd_request_duration_seconds_sum{endpoint=\"pacc\"} 4.000100\n"));
+	buf_free(&b);
+}
+END_TEST
+
 static Suite *
 ops_suite(void)
 {
@@ -183,6 +220,7 @@ ops_suite(void)
 	tcase_add_test(tc, access_forwarded_for);
 	tcase_add_test(tc, access_long_fields);
 	tcase_add_test(tc, metrics_text);
+	tcase_add_test(tc, metrics_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }
