@@ -152,7 +152,7 @@ local_char_ok(unsigned char c)
 }
 
 /* Validates UTF-8 structure (no overlongs, no surrogates). */
-static bool
+bool
 utf8_valid(const unsigned char *s, size_t len)
 {
 	size_t i = 0;
@@ -189,6 +189,15 @@ utf8_valid(const unsigned char *s, size_t len)
 		i += n + 1;
 	}
 	return true;
+}
+
+bool
+text_printable(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return utf8_valid((const unsigned char *)s, len);
 }
 
 int

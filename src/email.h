@@ -26,6 +26,12 @@ int domain_normalize(const char *in, size_t len, char *out, size_t outsz,
 /* True when the (normalised) domain is an IPv4 address in dotted form. */
 bool domain_is_ipv4(const char *domain);
 
+/* True when s is well-formed UTF-8 (no overlongs, no surrogates). */
+bool utf8_valid(const unsigned char *s, size_t len);
+/* True when s is well-formed UTF-8 without control characters: text that
+ * may be shown back to whoever sent it. */
+bool text_printable(const char *s, size_t len);
+
 /* Parses and validates an address (length, one '@', printable local part,
  * valid domain). Returns 0, or -1 with *why set. */
 int email_parse(const char *in, size_t len, struct email *out,

@@ -76,6 +76,10 @@ ep_settings(const struct request *rq, struct reply *rp)
 		error[strcspn(error, "\n")] = '\0';
 		v.error = error;
 	}
+	/* Escaping keeps markup out, but bytes that are not UTF-8 or are
+	 * control characters would still reach the page: not echoed. */
+	if (v.typed != NULL && !text_printable(v.typed, strlen(v.typed)))
+		v.typed = "";
 	reply_free(rp);
 	rp->blob = NULL;
 	rp->status = status;

@@ -243,6 +243,33 @@ account(struct MHD_Connection *c, const struct conn *cs, const char *method,
 }
 
 static enum MHD_Result
+count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	unsigned int *n = cls;
+
+	(void)kind;
+	(void)value;
+	if (ascii_strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		n[0]++;
+	else if (ascii_strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		n[1]++;
+	return MHD_YES;
+}
+
+/* Two Content-Lengths, or one with Transfer-Encoding: where the body ends
+ * is anyone's guess, and a proxy in front may guess otherwise (request
+ * smuggling). RFC 9112 6.3 lets a server refuse; libmicrohttpd does not. */
+static bool
+framing_ambiguous(struct MHD_Connection *c)
+{
+	unsigned int n[2] = { 0, 0 };
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, n);
+	return n[0] > 1 || (n[0] > 0 && n[1] > 0);
+}
+
+static enum MHD_Result
 answer_early(struct MHD_Connection *c, const struct conn *cs,
     const char *method, const char *url, unsigned int status,
     const char *text)
@@ -291,6 +318,9 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 
 		const char *cl = MHD_lookup_connection_value(c,
 		    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && framing_ambiguous(c))
+			return answer_early(c, cs, method, url, 400,
+			    "ambiguous request framing");
 		if (cl != NULL) {
 			char *end;
 			unsigned long long n;

@@ -133,6 +133,21 @@ START_TEST(expand_placeholders)
 }
 END_TEST
 
+START_TEST(printable_text)
+{
+	ck_assert(text_printable("j\xc3\xbcrgen <&>'\"@x.org", 19));
+	ck_assert(text_printable("", 0));
+	ck_assert(!text_printable("a\x1b[31m", 7));
+	ck_assert(!text_printable("a\x7f", 2));
+	ck_assert(!text_printable("a\nb", 3));
+	ck_assert(!text_printable("\xff\xfe", 2));
+	ck_assert(!text_printable("\xc0\xbc", 2));		/* overlong '<' */
+	ck_assert(!text_printable("\xed\xa0\x80", 3));	/* surrogate */
+	ck_assert(!text_printable("\xc3", 1));			/* truncated */
+	ck_assert(!text_printable("a\0b", 3));
+}
+END_TEST
+
 static Suite *
 email_suite(void)
 {
@@ -144,6 +159,7 @@ email_suite(void)
 	tcase_add_test(tc, domains);
 	tcase_add_test(tc, hosts);
 	tcase_add_test(tc, expand_placeholders);
+	tcase_add_test(tc, printable_text);
 	suite_add_tcase(s, tc);
 	return s;
 }
