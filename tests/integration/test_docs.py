@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The man pages: clean under mandoc's linter, complete (every config key
 of src/conf.c, every option of src/main.c), and installed by make install."""
+import json
 import os
 import re
 import shutil
@@ -50,6 +51,29 @@ class ManPages(unittest.TestCase):
                          "keys of src/conf.c missing from docs/autoconfd.json.5")
         self.assertEqual(sorted(documented - keys), [],
                          "docs/autoconfd.json.5 documents keys src/conf.c does not know")
+        examples = page[page.index(".Sh EXAMPLES"):]
+        self.assertEqual(sorted(k for k in keys if '"%s":' % k not in examples), [],
+                         "keys without an example in docs/autoconfd.json.5")
+
+    def test_examples_are_valid(self):
+        """The complete example in autoconfd.json(5) passes autoconfd -t
+        (but for its files, which this machine lacks)."""
+        page = read("docs", "autoconfd.json.5")
+        blocks = re.findall(r"^\.Bd -literal -offset indent\n(\{.*?)^\.Ed$", page, re.M | re.S)
+        self.assertEqual(len(blocks), 2)
+        with tempfile.TemporaryDirectory(prefix="autoconfd-doc-") as d:
+            for text in blocks:
+                cfg = json.loads(text)
+                cfg.pop("tls", None)
+                cfg.pop("signing", None)
+                if cfg.get("access_log", "").startswith("/"):
+                    cfg["access_log"] = os.path.join(d, "access.log")
+                path = os.path.join(d, "example.json")
+                with open(path, "w") as f:
+                    json.dump(cfg, f)
+                r = subprocess.run([harness.AUTOCONFD, "-t", "-c", path],
+                                   capture_output=True, text=True, timeout=30)
+                self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_every_option_documented(self):
         main = read("src", "main.c")
