@@ -54,7 +54,9 @@ usage(FILE *f)
 "                       SRV, _autodiscover._tcp, the PACC TXT digest)\n"
 "\n"
 "Signals: SIGHUP reloads the config (a broken one is reported and the old\n"
-"one keeps serving); SIGTERM and SIGINT finish requests and exit.\n"
+"one keeps serving) and reopens the access log; SIGTERM and SIGINT finish\n"
+"requests and exit. Under systemd it reports its state on $NOTIFY_SOCKET\n"
+"and serves the sockets of autoconfd.socket ($LISTEN_FDS) if given.\n"
 "See autoconfd(8) and autoconfd.json(5).\n");
 }
 
