@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -281,6 +282,23 @@ class Activation(unittest.TestCase):
         self.assertEqual(self.proc.wait(15), 1)
         err = self.proc.stderr.read().decode()
         self.assertIn("passed descriptor 3 is not a listening TCP socket", err)
+
+    @unittest.skipUnless(shutil.which("openssl"), "openssl is not installed")
+    def test_passed_socket_on_a_tls_port_speaks_tls(self):
+        plain, secure = self.listener(), self.listener()
+        cert, key, der = harness.make_cert(self.tmp.name, "a", ["autoconfig.example.com"])
+        self.write({"tls": {"certificate": cert, "key": key,
+                            "ports": [secure.getsockname()[1]]},
+                    "providers": [provider()]})
+        self.start([plain, secure])
+        self.messages("READY=1")
+        self.assertEqual(self.get(plain.family, plain.getsockname()), (200, b"ok\n"))
+        ctx = ssl.create_default_context(cafile=cert)
+        with socket.create_connection(secure.getsockname()[:2], timeout=5) as raw:
+            with ctx.wrap_socket(raw, server_hostname="autoconfig.example.com") as tls:
+                self.assertEqual(tls.getpeercert(binary_form=True), der)
+                tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                self.assertTrue(tls.recv(100).startswith(b"HTTP/1.1 200 "))
 
     def test_no_notify_socket_is_fine(self):
         s = self.listener()
