@@ -134,7 +134,10 @@ class Daemon:
                 if left <= 0 or self.proc.poll() is not None and \
                         not any(needle in l for l in self.lines[start:]):
                     if self.proc.poll() is not None:
-                        time.sleep(0.1)
+                        # The daemon is gone: let the reader drain the pipe
+                        # (it needs this lock, so no sleeping with it held).
+                        self.cond.wait_for(lambda: not self.reader.is_alive() or any(
+                            needle in l for l in self.lines[start:]), 5)
                         for i in range(start, len(self.lines)):
                             if needle in self.lines[i]:
                                 return i
