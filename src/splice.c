@@ -36,23 +36,33 @@ void
 splice_fill(const struct splice *sp, const struct splice_values *v,
     struct buf *out)
 {
-	size_t total = sp->len, at = 0;
+	/* Per value, once: its escaped length, and whether it has anything
+	 * to escape at all (most do not: then holes are plain copies). */
+	size_t esc[HOLE_COUNT], total = sp->len, at = 0;
+	bool known[HOLE_COUNT] = { false };
 
-	/* Only the values of the holes there are: the others may be unset. */
 	for (size_t i = 0; i < sp->nholes; i++) {
 		enum hole w = sp->holes[i].what;
 
-		total += sp->raw ? v->len[w] : escaped_len(v->s[w], v->len[w]);
+		/* Only the values of the holes there are: others may be
+		 * unset. */
+		if (!known[w]) {
+			esc[w] = sp->raw ? v->len[w] :
+			    escaped_len(v->s[w], v->len[w]);
+			known[w] = true;
+		}
+		total += esc[w];
 	}
 	buf_reserve(out, total);
 	for (size_t i = 0; i < sp->nholes; i++) {
 		const struct splice_hole *h = &sp->holes[i];
+		enum hole w = h->what;
 
 		buf_add(out, sp->data + at, h->off - at);
-		if (sp->raw)
-			buf_add(out, v->s[h->what], v->len[h->what]);
+		if (esc[w] == v->len[w])
+			buf_add(out, v->s[w], v->len[w]);
 		else
-			buf_xml_escape(out, v->s[h->what], v->len[h->what]);
+			buf_xml_escape(out, v->s[w], v->len[w]);
 		at = h->off;
 	}
 	buf_add(out, sp->data + at, sp->len - at);
