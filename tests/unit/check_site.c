@@ -6,6 +6,8 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+
 #include "conf.h"
 #include "site.h"
 #include "unit.h"
@@ -68,6 +70,9 @@ START_TEST(publish_while_in_use)
 	unsigned long n[READERS] = { 0 };
 	struct site *s;
 
+	/* As main() does: libxml2 sets up its encoding handlers lazily, and
+	 * not safely from several threads at once. */
+	xmlInitParser();
 	site_publish(new_site());
 	for (int i = 0; i < READERS; i++)
 		ck_assert_int_eq(pthread_create(&t[i], NULL, reader, &n[i]), 0);
