@@ -269,6 +269,19 @@ email_parse(const char *in, size_t len, struct email *out, const char **why)
 }
 
 int
+email_parse_query(const char *in, size_t len, struct email *out,
+    const char **why)
+{
+	char tmp[EMAIL_MAX];
+
+	if (len > sizeof(tmp))
+		return email_parse(in, len, out, why);
+	for (size_t i = 0; i < len; i++)
+		tmp[i] = in[i] == ' ' ? '+' : in[i];
+	return email_parse(tmp, len, out, why);
+}
+
+int
 host_to_domain(const char *host, char *out, size_t outsz)
 {
 	const char *why, *colon;

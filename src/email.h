@@ -37,6 +37,13 @@ bool text_printable(const char *s, size_t len);
 int email_parse(const char *in, size_t len, struct email *out,
     const char **why);
 
+/* The same for an address taken from a URL query. Form decoding has turned
+ * every unencoded '+' into a space (alice+tag@example.com typed into a URL
+ * by hand), and a space is never part of an address: spaces are read as
+ * '+'. */
+int email_parse_query(const char *in, size_t len, struct email *out,
+    const char **why);
+
 /* Turns a Host header value into a domain: strips a :port and a trailing
  * dot, normalises; IP literals are not domains. Returns 0 or -1. */
 int host_to_domain(const char *host, char *out, size_t outsz);

@@ -33,7 +33,7 @@ find_provider(const struct request *rq, struct reply *rp, const char *param,
 
 	*have_email = false;
 	if (addr != NULL && addr[0] != '\0') {
-		if (email_parse(addr, strlen(addr), em, &why) < 0) {
+		if (email_parse_query(addr, strlen(addr), em, &why) < 0) {
 			reply_text(rp, 400, "invalid %s: %s", param, why);
 			return NULL;
 		}

@@ -36,6 +36,24 @@ START_TEST(valid_addresses)
 }
 END_TEST
 
+START_TEST(query_addresses)
+{
+	struct email e;
+	const char *why;
+
+	/* An unencoded '+' arrives as a space after form decoding. */
+	ck_assert_int_eq(email_parse_query("alice tag@example.com", 21, &e, &why), 0);
+	ck_assert_str_eq(e.addr, "alice+tag@example.com");
+	ck_assert_int_eq(email_parse_query("alice+tag@example.com", 21, &e, &why), 0);
+	ck_assert_str_eq(e.addr, "alice+tag@example.com");
+	/* Nothing else is relaxed. */
+	ck_assert_int_eq(email_parse_query("a<b@example.com", 15, &e, &why), -1);
+	ck_assert_str_eq(why, "invalid character in local part");
+	ck_assert_int_eq(email_parse_query("a@exa mple.com", 14, &e, &why), -1);
+	ck_assert_int_eq(email_parse("alice tag@example.com", 21, &e, &why), -1);
+}
+END_TEST
+
 START_TEST(invalid_addresses)
 {
 	char big[300];
@@ -155,6 +173,7 @@ email_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, valid_addresses);
+	tcase_add_test(tc, query_addresses);
 	tcase_add_test(tc, invalid_addresses);
 	tcase_add_test(tc, domains);
 	tcase_add_test(tc, hosts);
