@@ -31,7 +31,8 @@ START_TIMEOUT = 10.0 * SLOW
 SANITIZER_REPORT = re.compile(
     r"ERROR: \w*Sanitizer|runtime error:|SUMMARY: \w*Sanitizer|"
     r"==\d+== (Invalid|Conditional jump|Use of uninitialised|Syscall param|"
-    r"Mismatched free|\d+ bytes in \d+ blocks are definitely)")
+    r"Mismatched free|Invalid free|\d+ bytes in \d+ blocks are (definitely|indirectly))|"
+    r"ERROR SUMMARY: [1-9]")
 
 
 def free_port(family=socket.AF_INET, host="127.0.0.1"):
