@@ -188,6 +188,10 @@ on_error(void *ctx, xmlErrorPtr e)
 {
 	struct state *st = ctx;
 
+	/* Stopping the parser here would free its input under libxml2's
+	 * feet (an encoding switch in progress). It goes on with the SAX
+	 * callbacks off, on_doctype included, and expands no entity once
+	 * the document is known to be malformed. */
 	if (e != NULL && e->level >= XML_ERR_ERROR && st->why == NULL)
 		st->why = "not well-formed XML";
 }
@@ -321,6 +325,13 @@ xmlreq_parse(const char *body, size_t len, struct xmlreq *out,
 		/* Namespace errors only clear nsWellFormed. */
 		well_formed = ctxt->wellFormed != 0 && ctxt->nsWellFormed != 0;
 		ctxt->sax = saved_sax;
+		/* After an error libxml2 records entity declarations, "for
+		 * expat compatibility", in a document of its own that
+		 * xmlFreeParserCtxt() leaves behind. */
+		if (ctxt->myDoc != NULL) {
+			xmlFreeDoc(ctxt->myDoc);
+			ctxt->myDoc = NULL;
+		}
 		xmlFreeParserCtxt(ctxt);
 	}
 

@@ -299,7 +299,9 @@ class Oversize(Base):
 
     def test_chunked_past_the_discard_limit_is_cut_off(self):
         # Over the body cap the rest is read and dropped, up to 1 MiB; past
-        # that the connection is closed without an answer.
+        # that the connection is closed without an answer. (Loopback socket
+        # buffers hold several MiB: far more must be refused.)
+        lots = 32 * 1024 * 1024
         s = connect(self.d)
         sent = 0
         try:
@@ -307,7 +309,7 @@ class Oversize(Base):
                       b"Transfer-Encoding: chunked\r\n\r\n")
             chunk = b"10000\r\n" + b"<" * 0x10000 + b"\r\n"
             try:
-                while sent < 4 * 1024 * 1024:
+                while sent < lots:
                     s.sendall(chunk)
                     sent += 0x10000
             except (BrokenPipeError, ConnectionResetError):
@@ -318,7 +320,7 @@ class Oversize(Base):
                 out = b""
         finally:
             s.close()
-        self.assertLess(sent, 4 * 1024 * 1024, "the daemon read 4 MiB of body")
+        self.assertLess(sent, lots, "the daemon took %d MiB of body" % (lots >> 20))
         self.assertTrue(out == b"" or out.startswith(b"HTTP/1.1 413 "), out[:60])
 
     def test_ambiguous_framing_is_400(self):

@@ -480,6 +480,41 @@ START_TEST(threads)
 }
 END_TEST
 
+/* Found by fuzz_xmlreq: after a first error libxml2 parsed on with the
+ * SAX callbacks off, on_doctype included, and recorded the entity
+ * declarations in a document of its own, which leaked. The parse now
+ * stops at the first error. */
+START_TEST(dtd_after_an_error)
+{
+	struct buf b = { 0 };
+	struct timespec t0, t1;
+
+	refused("<!DOCTYPE[<!ENTITYx'", "not well-formed XML");
+	refused("<!DOCTYPE[<!ENTITY x 'y'>]><Autodiscover/>",
+	    "not well-formed XML");
+	refused("<?xml version=\"0.0\"?><!DOCTYPE a [<!ENTITY x SYSTEM "
+	    "\"file:///etc/passwd\">]><Autodiscover><Request><EMailAddress>"
+	    "&x;</EMailAddress></Request></Autodiscover>",
+	    "not well-formed XML");
+	refused("<?xml version=\"1.0\" standalone=\"maybe\"?><!DOCTYPE a "
+	    "[<!ENTITY x \"y\">]><Autodiscover/>", "not well-formed XML");
+	buf_puts(&b, "<?xml version=\"0.0\"?><!DOCTYPE a [<!ENTITY l \"lol\">");
+	for (int i = 1; i <= 9; i++) {
+		buf_printf(&b, "<!ENTITY l%d \"", i);
+		for (int k = 0; k < 10; k++)
+			buf_printf(&b, i == 1 ? "&l;" : "&l%d;", i - 1);
+		buf_puts(&b, "\">");
+	}
+	buf_puts(&b, "]><Autodiscover><Request><EMailAddress>&l9;"
+	    "</EMailAddress></Request></Autodiscover>");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	refused(b.data, "not well-formed XML");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 2);
+	buf_free(&b);
+}
+END_TEST
+
 static Suite *
 xmlreq_suite(void)
 {
@@ -501,6 +536,7 @@ xmlreq_suite(void)
 	tcase_add_test(tc, limits);
 	tcase_add_test(tc, xxe_refused);
 	tcase_add_test(tc, billion_laughs_refused_at_once);
+	tcase_add_test(tc, dtd_after_an_error);
 	tcase_add_test(tc, thread_handlers_restored);
 	tcase_add_test(tc, threads);
 	suite_add_tcase(s, tc);
