@@ -390,13 +390,16 @@ START_TEST(xxe_refused)
 }
 END_TEST
 
-START_TEST(billion_laughs_refused_at_once)
+/* Refuses the billion laughs document (XML version given) with reason,
+ * at once: nothing was expanded, far below the time of 10^9 "lol"s. */
+static void
+billion_laughs(const char *version, const char *reason)
 {
 	struct buf b = { 0 };
 	struct timespec t0, t1;
 
-	buf_puts(&b, "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n"
-	    " <!ENTITY lol \"lol\">\n");
+	buf_printf(&b, "<?xml version=\"%s\"?>\n<!DOCTYPE lolz [\n"
+	    " <!ENTITY lol \"lol\">\n", version);
 	for (int i = 1; i <= 9; i++) {
 		buf_printf(&b, " <!ENTITY lol%d \"", i);
 		for (int k = 0; k < 10; k++) {
@@ -410,11 +413,15 @@ START_TEST(billion_laughs_refused_at_once)
 	buf_puts(&b, "]>\n<Autodiscover><Request><EMailAddress>&lol9;"
 	    "</EMailAddress></Request></Autodiscover>");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	refused(b.data, "document has a DTD");
+	refused(b.data, reason);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	/* Nothing was expanded: far below the time of 10^9 "lol"s. */
 	ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 2);
 	buf_free(&b);
+}
+
+START_TEST(billion_laughs_refused_at_once)
+{
+	billion_laughs("1.0", "document has a DTD");
 }
 END_TEST
 
@@ -480,15 +487,11 @@ START_TEST(threads)
 }
 END_TEST
 
-/* Found by fuzz_xmlreq: after a first error libxml2 parsed on with the
- * SAX callbacks off, on_doctype included, and recorded the entity
- * declarations in a document of its own, which leaked. The parse now
- * stops at the first error. */
+/* Found by fuzz_xmlreq: after a first error libxml2 parses on with the
+ * SAX callbacks off, on_doctype included, and records entity declarations
+ * in a document of its own, which leaked. */
 START_TEST(dtd_after_an_error)
 {
-	struct buf b = { 0 };
-	struct timespec t0, t1;
-
 	refused("<!DOCTYPE[<!ENTITYx'", "not well-formed XML");
 	refused("<!DOCTYPE[<!ENTITY x 'y'>]><Autodiscover/>",
 	    "not well-formed XML");
@@ -498,20 +501,8 @@ START_TEST(dtd_after_an_error)
 	    "not well-formed XML");
 	refused("<?xml version=\"1.0\" standalone=\"maybe\"?><!DOCTYPE a "
 	    "[<!ENTITY x \"y\">]><Autodiscover/>", "not well-formed XML");
-	buf_puts(&b, "<?xml version=\"0.0\"?><!DOCTYPE a [<!ENTITY l \"lol\">");
-	for (int i = 1; i <= 9; i++) {
-		buf_printf(&b, "<!ENTITY l%d \"", i);
-		for (int k = 0; k < 10; k++)
-			buf_printf(&b, i == 1 ? "&l;" : "&l%d;", i - 1);
-		buf_puts(&b, "\">");
-	}
-	buf_puts(&b, "]><Autodiscover><Request><EMailAddress>&l9;"
-	    "</EMailAddress></Request></Autodiscover>");
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	refused(b.data, "not well-formed XML");
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 2);
-	buf_free(&b);
+	/* Nor is anything expanded once the document is known bad. */
+	billion_laughs("0.0", "not well-formed XML");
 }
 END_TEST
 
