@@ -1,13 +1,16 @@
 #include "config.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
 
+#include "log.h"
 #include "util.h"
 #include "xmlreq.h"
 
@@ -192,7 +195,8 @@ on_error(void *ctx, xmlErrorPtr e)
 	 * feet (an encoding switch in progress). It goes on with the SAX
 	 * callbacks off, on_doctype included, and expands no entity once
 	 * the document is known to be malformed. */
-	if (e != NULL && e->level >= XML_ERR_ERROR && st->why == NULL)
+	if (st != NULL && e != NULL && e->level >= XML_ERR_ERROR &&
+	    st->why == NULL)
 		st->why = "not well-formed XML";
 }
 
@@ -265,12 +269,83 @@ result(struct state *st, struct xmlreq *out)
 	return NULL;
 }
 
+/* The SAX handler every parse uses; on_error reads the state through the
+ * context's userData. */
+static xmlSAXHandler sax_handler = {
+	.initialized = XML_SAX2_MAGIC,
+	.startElementNs = on_start,
+	.endElementNs = on_end,
+	.characters = on_text,
+	.cdataBlock = on_text,
+	.ignorableWhitespace = on_text,
+	.internalSubset = on_doctype,
+	.entityDecl = on_entity,
+	.serror = on_error,
+};
+
+/* Creating a parser context (buffers, name tables, a dictionary behind a
+ * libxml2-wide lock) costs more than parsing a request, so each thread
+ * keeps one and resets it. Its dictionary keeps every name it has seen:
+ * a fresh context after PARSES_PER_CTXT parses, or sooner once the names
+ * of hostile requests fill DICT_MAX entries, bounds that. */
+#define PARSES_PER_CTXT 4096
+#define DICT_MAX 512
+
+struct tctxt {
+	xmlParserCtxtPtr ctxt;
+	unsigned int uses;
+};
+
+static pthread_key_t tctxt_key;
+static pthread_once_t tctxt_once = PTHREAD_ONCE_INIT;
+
+static void
+tctxt_free(void *p)
+{
+	struct tctxt *t = p;
+
+	if (t->ctxt != NULL)
+		xmlFreeParserCtxt(t->ctxt);
+	free(t);
+}
+
+static void
+tctxt_init(void)
+{
+	if (pthread_key_create(&tctxt_key, tctxt_free) != 0)
+		fatalx("pthread_key_create");
+}
+
+static xmlParserCtxtPtr
+thread_ctxt(void)
+{
+	struct tctxt *t;
+
+	pthread_once(&tctxt_once, tctxt_init);
+	t = pthread_getspecific(tctxt_key);
+	if (t == NULL) {
+		t = xcalloc(1, sizeof(*t));
+		if (pthread_setspecific(tctxt_key, t) != 0)
+			fatalx("pthread_setspecific");
+	}
+	if (t->ctxt != NULL && (t->uses >= PARSES_PER_CTXT ||
+	    xmlDictSize(t->ctxt->dict) > DICT_MAX)) {
+		xmlFreeParserCtxt(t->ctxt);
+		t->ctxt = NULL;
+	}
+	if (t->ctxt == NULL) {
+		t->ctxt = xmlCreatePushParserCtxt(&sax_handler, NULL, NULL, 0,
+		    NULL);
+		t->uses = 0;
+	}
+	t->uses++;
+	return t->ctxt;
+}
+
 int
 xmlreq_parse(const char *body, size_t len, struct xmlreq *out,
     const char **why)
 {
-	xmlSAXHandler sax;
-	xmlSAXHandlerPtr saved_sax;
 	xmlParserCtxtPtr ctxt;
 	xmlGenericErrorFunc saved_generic;
 	xmlStructuredErrorFunc saved_structured;
@@ -290,16 +365,6 @@ xmlreq_parse(const char *body, size_t len, struct xmlreq *out,
 	}
 	memset(&st, 0, sizeof(st));
 	st.cur = F_NONE;
-	memset(&sax, 0, sizeof(sax));
-	sax.initialized = XML_SAX2_MAGIC;
-	sax.startElementNs = on_start;
-	sax.endElementNs = on_end;
-	sax.characters = on_text;
-	sax.cdataBlock = on_text;
-	sax.ignorableWhitespace = on_text;
-	sax.internalSubset = on_doctype;
-	sax.entityDecl = on_entity;
-	sax.serror = on_error;
 
 	/* Errors raised outside the parser context (encoding conversion) use
 	 * libxml2's per-thread handlers: silence them for this parse only. */
@@ -310,29 +375,32 @@ xmlreq_parse(const char *body, size_t len, struct xmlreq *out,
 	xmlSetGenericErrorFunc(NULL, silent);
 	xmlSetStructuredErrorFunc(&st, on_error);
 
-	ctxt = xmlCreateMemoryParserCtxt(body, (int)len);
-	if (ctxt == NULL) {
+	/* The whole body goes in with the reset, which detects its encoding
+	 * (a BOM, UTF-16) as a fresh push parser would. */
+	ctxt = thread_ctxt();
+	if (ctxt != NULL)
+		ctxt->userData = &st;
+	if (ctxt == NULL || xmlCtxtResetPush(ctxt, body, (int)len, NULL,
+	    NULL) != 0) {
 		st.why = "cannot parse";
 		well_formed = false;
 	} else {
-		saved_sax = ctxt->sax;
-		ctxt->sax = &sax;
 		ctxt->userData = &st;
 		st.ctxt = ctxt;
 		/* Never NOENT, DTDLOAD or HUGE. */
 		xmlCtxtUseOptions(ctxt, XML_PARSE_NONET);
-		xmlParseDocument(ctxt);
+		xmlParseChunk(ctxt, NULL, 0, 1);
 		/* Namespace errors only clear nsWellFormed. */
 		well_formed = ctxt->wellFormed != 0 && ctxt->nsWellFormed != 0;
-		ctxt->sax = saved_sax;
 		/* After an error libxml2 records entity declarations, "for
 		 * expat compatibility", in a document of its own that
-		 * xmlFreeParserCtxt() leaves behind. */
+		 * xmlFreeParserCtxt() leaves behind: it must not outlive this
+		 * parse, nor reach the next one on this context. */
 		if (ctxt->myDoc != NULL) {
 			xmlFreeDoc(ctxt->myDoc);
 			ctxt->myDoc = NULL;
 		}
-		xmlFreeParserCtxt(ctxt);
+		ctxt->userData = NULL;
 	}
 
 	xmlSetGenericErrorFunc(saved_generic_ctx, saved_generic);

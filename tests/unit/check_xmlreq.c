@@ -506,6 +506,41 @@ START_TEST(dtd_after_an_error)
 }
 END_TEST
 
+/* Each thread reuses one parser context: nothing of a refused, stopped or
+ * name-flooding parse may reach the next one. */
+START_TEST(context_reuse)
+{
+	static const char *const good = "<Autodiscover xmlns=\"" OUTLOOK_REQ "\">"
+	    "<Request><EMailAddress>a@b.example</EMailAddress></Request></Autodiscover>";
+	struct buf flood = { 0 };
+
+	buf_puts(&flood, "<Autodiscover xmlns=\"" OUTLOOK_REQ "\"><Request><x:n xmlns:x=\"urn:x\">");
+	for (int i = 0; i < 3000; i++)
+		buf_printf(&flood, "<x:n%d/>", i);
+	buf_puts(&flood, "</x:n><EMailAddress>f@b.example</EMailAddress></Request></Autodiscover>");
+	for (int round = 0; round < 3; round++) {
+		refused("<!DOCTYPE a [<!ENTITY e \"x\">]><Autodiscover/>",
+		    "document has a DTD");
+		expect_ok(good, XMLREQ_EMAIL, "a@b.example", XMLREQ_OUTLOOK);
+		refused("<Autodiscover><Request><EMailAddress>a@b", "not well-formed XML");
+		expect_ok(good, XMLREQ_EMAIL, "a@b.example", XMLREQ_OUTLOOK);
+		expect_refused("\xff\xfe<\0A\0", 6, "not an Autodiscover request");
+		expect_ok(good, XMLREQ_EMAIL, "a@b.example", XMLREQ_OUTLOOK);
+		expect_ok(flood.data, XMLREQ_EMAIL, "f@b.example", XMLREQ_OUTLOOK);
+		expect_ok(good, XMLREQ_EMAIL, "a@b.example", XMLREQ_OUTLOOK);
+	}
+	/* Many more parses than one context serves. */
+	for (int i = 0; i < 5000; i++) {
+		struct xmlreq r;
+		const char *why;
+
+		ck_assert_int_eq(parse(good, &r, &why), 0);
+	}
+	expect_ok(good, XMLREQ_EMAIL, "a@b.example", XMLREQ_OUTLOOK);
+	buf_free(&flood);
+}
+END_TEST
+
 static Suite *
 xmlreq_suite(void)
 {
@@ -530,6 +565,7 @@ xmlreq_suite(void)
 	tcase_add_test(tc, dtd_after_an_error);
 	tcase_add_test(tc, thread_handlers_restored);
 	tcase_add_test(tc, threads);
+	tcase_add_test(tc, context_reuse);
 	suite_add_tcase(s, tc);
 	return s;
 }
