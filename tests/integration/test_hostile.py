@@ -12,7 +12,6 @@ import plistlib
 import re
 import resource
 import socket
-import threading
 import time
 import unittest
 import urllib.parse
