@@ -30,8 +30,63 @@ ws(struct cur *c)
 		adv(c);
 }
 
-/* Skips a string token; if out is given, copies its raw content (escapes
- * are kept except \" and \\, enough to compare with schema keys). */
+/* Reads the 4 hex digits of a \\u escape; -1 if they are not there. */
+static long
+hex4(struct cur *c)
+{
+	long v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char h;
+
+		adv(c);
+		if (c->p >= c->end)
+			return -1;
+		h = *c->p;
+		v <<= 4;
+		if (h >= '0' && h <= '9')
+			v |= h - '0';
+		else if (h >= 'a' && h <= 'f')
+			v |= h - 'a' + 10;
+		else if (h >= 'A' && h <= 'F')
+			v |= h - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+static void
+put_utf8(char *out, size_t outsz, size_t *n, long cp)
+{
+	char u[4];
+	size_t k;
+
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		k = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | (cp >> 6));
+		u[1] = (char)(0x80 | (cp & 0x3f));
+		k = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | (cp >> 12));
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		k = 3;
+	} else {
+		u[0] = (char)(0xf0 | (cp >> 18));
+		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (cp & 0x3f));
+		k = 4;
+	}
+	for (size_t i = 0; i < k && *n + 1 < outsz; i++)
+		out[(*n)++] = u[i];
+}
+
+/* Skips a string token; if out is given, copies its decoded content (as
+ * jansson decodes it, so keys with escapes compare equal to the path). */
 static int
 skip_string(struct cur *c, char *out, size_t outsz)
 {
@@ -42,14 +97,40 @@ skip_string(struct cur *c, char *out, size_t outsz)
 	adv(c);
 	while (c->p < c->end && *c->p != '"') {
 		char ch = *c->p;
+		long cp = -1;
 
 		if (ch == '\\') {
 			adv(c);
 			if (c->p >= c->end)
 				return -1;
-			ch = *c->p;
+			switch (ch = *c->p) {
+			case 'b': ch = '\b'; break;
+			case 'f': ch = '\f'; break;
+			case 'n': ch = '\n'; break;
+			case 'r': ch = '\r'; break;
+			case 't': ch = '\t'; break;
+			case 'u':
+				if ((cp = hex4(c)) < 0)
+					return -1;
+				/* A surrogate pair is one code point. */
+				if (cp >= 0xd800 && cp < 0xdc00 &&
+				    c->end - c->p > 6 && c->p[1] == '\\' &&
+				    c->p[2] == 'u') {
+					adv(c);
+					adv(c);
+					long lo = hex4(c);
+					if (lo < 0xdc00 || lo > 0xdfff)
+						return -1;
+					cp = 0x10000 + ((cp - 0xd800) << 10) +
+					    (lo - 0xdc00);
+				}
+				break;
+			default: break;	/* \" \\ \/ */
+			}
 		}
-		if (out != NULL && n + 1 < outsz)
+		if (out != NULL && cp >= 0)
+			put_utf8(out, outsz, &n, cp);
+		else if (out != NULL && n + 1 < outsz)
 			out[n++] = ch;
 		adv(c);
 	}

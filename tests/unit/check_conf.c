@@ -81,6 +81,9 @@ START_TEST(unknown_keys)
 	    "providers[0].servers[0].sekurity: unknown key \"sekurity\" (did you mean \"security\"?)");
 	expect_error("{\"zzzzzzzz\": 1, \"providers\":[" PROV("") "]}",
 	    "t.json:1:2: zzzzzzzz: unknown key \"zzzzzzzz\"\n");
+	/* Keys written with escapes are found where they stand. */
+	expect_error("{\"providers\":[" PROV("") "],\n \"z\\u00e9\\ud83d\\ude00\\n\": 1}",
+	    "t.json:2:2: z\xc3\xa9\xf0\x9f\x98\x80\\x0a: unknown key");
 }
 END_TEST
 
