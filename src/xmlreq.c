@@ -1,18 +1,28 @@
+/* The Autodiscover request reader: a strict, non-validating XML 1.0
+ * reader for the one document shape it needs, written for that job
+ * instead of a general parser. It builds no tree, allocates nothing for a
+ * UTF-8 body (Latin-1 is transcoded once), knows no DTD (a document with
+ * one is refused at its "<!DOCTYPE") and so no entity but the five
+ * predefined ones and character references: nothing is ever loaded or
+ * expanded. What it accepts is well-formed XML with well-formed
+ * namespaces; tests/fuzz/fuzz_xmlreq holds it to libxml2's verdict. */
 #include "config.h"
 
-#include <limits.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/parserInternals.h>
-#include <libxml/xmlerror.h>
-
-#include "log.h"
 #include "util.h"
 #include "xmlreq.h"
+
+#define ATTRS_MAX 32		/* attributes of one element */
+#define BINDINGS_MAX 32		/* namespace declarations in scope */
+#define URIS_MAX 4096		/* bytes of their namespace names */
+
+#define NS_XML "http://www.w3.org/XML/1998/namespace"
+#define NS_XMLNS "http://www.w3.org/2000/xmlns/"
+
+#define MALFORMED "not well-formed XML"
 
 /* The texts a request carries, in Autodiscover/Request/<field>. */
 enum field { F_EMAIL, F_LEGACYDN, F_SCHEMA, F_COUNT, F_NONE = -1 };
@@ -29,10 +39,32 @@ static const struct {
 /* Namespaces the elements of a request may be in. */
 enum ns { NS_NONE, NS_OUTLOOK, NS_MOBILESYNC, NS_FOREIGN };
 
-struct state {
-	xmlParserCtxtPtr ctxt;
+enum enc { ENC_UTF8, ENC_ASCII, ENC_LATIN1 };
+
+/* A qualified name in the document; plen is 0 without a prefix. */
+struct qname {
+	const char *s;
+	size_t len, plen;
+};
+
+struct binding {
+	const char *prefix;	/* in the document; NULL: the default */
+	size_t plen;
+	const char *uri;	/* in rd.uris; "" undeclares the default */
+	size_t ulen;
+	int depth;		/* of the element that declares it */
+};
+
+struct rd {
+	const char *p, *end;
 	const char *why;	/* first reason to refuse; static text */
-	int depth;		/* of the element being read */
+	int depth;		/* of the innermost open element */
+	struct qname open[XMLREQ_DEPTH_MAX];
+	struct binding b[BINDINGS_MAX];
+	size_t nb;
+	char uris[URIS_MAX];
+	size_t uris_len;
+	/* What the request says. */
 	int skip;		/* depth of an ignored subtree, 0: none */
 	enum ns root_ns;
 	bool request_seen;
@@ -44,22 +76,33 @@ struct state {
 	} f[F_COUNT];
 };
 
-static void
-refuse(struct state *st, const char *why)
+static bool
+refuse(struct rd *r, const char *why)
 {
-	if (st->why == NULL)
-		st->why = why;
-	xmlStopParser(st->ctxt);
+	if (r->why == NULL)
+		r->why = why;
+	return false;
 }
 
-static enum ns
-ns_of(const xmlChar *uri)
+static bool
+bad(struct rd *r)
 {
-	if (uri == NULL || uri[0] == '\0')
+	return refuse(r, MALFORMED);
+}
+
+/* ---- what the request says ----------------------------------------- */
+
+static enum ns
+ns_of(const char *uri, size_t len)
+{
+	static const char outlook[] = AD_NS_OUTLOOK_REQUEST;
+	static const char eas[] = AD_NS_MOBILESYNC_REQUEST;
+
+	if (len == 0)
 		return NS_NONE;
-	if (strcmp((const char *)uri, AD_NS_OUTLOOK_REQUEST) == 0)
+	if (len == sizeof(outlook) - 1 && memcmp(uri, outlook, len) == 0)
 		return NS_OUTLOOK;
-	if (strcmp((const char *)uri, AD_NS_MOBILESYNC_REQUEST) == 0)
+	if (len == sizeof(eas) - 1 && memcmp(uri, eas, len) == 0)
 		return NS_MOBILESYNC;
 	return NS_FOREIGN;
 }
@@ -67,144 +110,212 @@ ns_of(const xmlChar *uri)
 /* Element names are matched without regard to ASCII case: clients that
  * write "EmailAddress" are not worth failing. */
 static bool
-name_is(const xmlChar *name, const char *want)
+name_is(const char *name, size_t len, const char *want)
 {
-	return ascii_strcasecmp((const char *)name, want) == 0;
+	return strlen(want) == len && ascii_strncasecmp(name, want, len) == 0;
 }
 
-static void
-on_start(void *ctx, const xmlChar *name, const xmlChar *prefix,
-    const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
-    int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+/* An element opens (r->depth is its depth). */
+static bool
+element_start(struct rd *r, const char *local, size_t len, enum ns ns)
 {
-	struct state *st = ctx;
-	enum ns ns = ns_of(uri);
-
-	(void)prefix;
-	(void)nb_namespaces;
-	(void)namespaces;
-	(void)nb_attributes;
-	(void)nb_defaulted;
-	(void)attributes;
-	if (++st->depth > XMLREQ_DEPTH_MAX) {
-		refuse(st, "elements nested too deeply");
-		return;
-	}
-	if (st->skip != 0)
-		return;
-	if (st->cur != F_NONE) {
-		refuse(st, "element inside a text field");
-		return;
-	}
-	if (st->depth == 1) {
-		if (!name_is(name, "Autodiscover") || ns == NS_FOREIGN)
-			refuse(st, "not an Autodiscover request");
-		st->root_ns = ns;
-		return;
+	if (r->skip != 0)
+		return true;
+	if (r->cur != F_NONE)
+		return refuse(r, "element inside a text field");
+	if (r->depth == 1) {
+		if (!name_is(local, len, "Autodiscover") || ns == NS_FOREIGN)
+			return refuse(r, "not an Autodiscover request");
+		r->root_ns = ns;
+		return true;
 	}
 	/* Extensions in other namespaces are ignored with their subtree. */
-	if (ns != st->root_ns && ns != NS_NONE) {
-		st->skip = st->depth;
-		return;
+	if (ns != r->root_ns && ns != NS_NONE) {
+		r->skip = r->depth;
+		return true;
 	}
-	if (st->depth == 2 && name_is(name, "Request")) {
-		if (st->request_seen)
-			refuse(st, "more than one Request");
-		st->request_seen = true;
-		return;
+	if (r->depth == 2 && name_is(local, len, "Request")) {
+		if (r->request_seen)
+			return refuse(r, "more than one Request");
+		r->request_seen = true;
+		return true;
 	}
-	if (st->depth == 3) {
+	if (r->depth == 3) {
 		for (int i = 0; i < F_COUNT; i++) {
-			if (!name_is(name, fields[i].name))
+			if (!name_is(local, len, fields[i].name))
 				continue;
-			if (st->f[i].seen)
-				refuse(st, fields[i].repeated);
-			st->f[i].seen = true;
-			st->cur = (enum field)i;
-			return;
+			if (r->f[i].seen)
+				return refuse(r, fields[i].repeated);
+			r->f[i].seen = true;
+			r->cur = (enum field)i;
+			return true;
 		}
 	}
-	st->skip = st->depth;
+	r->skip = r->depth;
+	return true;
 }
 
+/* The innermost element closes. */
 static void
-on_end(void *ctx, const xmlChar *name, const xmlChar *prefix,
-    const xmlChar *uri)
+element_end(struct rd *r)
 {
-	struct state *st = ctx;
-
-	(void)name;
-	(void)prefix;
-	(void)uri;
-	if (st->skip == st->depth)
-		st->skip = 0;
-	else if (st->skip == 0 && st->depth == 3)
-		st->cur = F_NONE;
-	st->depth--;
-}
-
-static void
-on_text(void *ctx, const xmlChar *ch, int len)
-{
-	struct state *st = ctx;
-
-	if (st->skip != 0 || st->cur == F_NONE || len <= 0)
-		return;
-	if (st->f[st->cur].len + (size_t)len > XMLREQ_ADDR_MAX) {
-		refuse(st, "field text too long");
-		return;
+	if (r->skip == r->depth)
+		r->skip = 0;
+	else if (r->skip == 0 && r->depth == 3)
+		r->cur = F_NONE;
+	while (r->nb > 0 && r->b[r->nb - 1].depth == r->depth) {
+		r->nb--;
+		r->uris_len -= r->b[r->nb].ulen;
 	}
-	memcpy(st->f[st->cur].text + st->f[st->cur].len, ch, (size_t)len);
-	st->f[st->cur].len += (size_t)len;
+	r->depth--;
 }
 
-/* Called for <!DOCTYPE ...> before its internal subset is read: stopping
- * here means no entity is ever declared, so none can be expanded (XXE,
- * billion laughs) and nothing external is loaded. */
-static void
-on_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
-    const xmlChar *system_id)
+/* Character data, after line-end normalisation and references. */
+static bool
+text(struct rd *r, const char *s, size_t n)
 {
-	(void)name;
-	(void)external_id;
-	(void)system_id;
-	refuse(ctx, "document has a DTD");
+	if (r->skip != 0 || r->cur == F_NONE || n == 0)
+		return true;
+	if (r->f[r->cur].len + n > XMLREQ_ADDR_MAX)
+		return refuse(r, "field text too long");
+	memcpy(r->f[r->cur].text + r->f[r->cur].len, s, n);
+	r->f[r->cur].len += n;
+	return true;
 }
 
-/* Never reached while on_doctype stops the parse; here so that no change
- * of libxml2's order of events can let a declaration through. */
-static void
-on_entity(void *ctx, const xmlChar *name, int type, const xmlChar *public_id,
-    const xmlChar *system_id, xmlChar *content)
+/* Text as it stands in the document: CR LF and lone CR become LF. */
+static bool
+raw_text(struct rd *r, const char *s, size_t n)
 {
-	(void)name;
-	(void)type;
-	(void)public_id;
-	(void)system_id;
-	(void)content;
-	refuse(ctx, "document has a DTD");
+	const char *cr;
+
+	while ((cr = memchr(s, '\r', n)) != NULL) {
+		size_t k = (size_t)(cr - s);
+
+		if (!text(r, s, k) || !text(r, "\n", 1))
+			return false;
+		k++;
+		if (k < n && s[k] == '\n')
+			k++;
+		s += k;
+		n -= k;
+	}
+	return text(r, s, n);
 }
 
-/* libxml2's errors would quote the request; they go nowhere. */
-static void
-on_error(void *ctx, xmlErrorPtr e)
-{
-	struct state *st = ctx;
+/* ---- characters ---------------------------------------------------- */
 
-	/* Stopping the parser here would free its input under libxml2's
-	 * feet (an encoding switch in progress). It goes on with the SAX
-	 * callbacks off, on_doctype included, and expands no entity once
-	 * the document is known to be malformed. */
-	if (st != NULL && e != NULL && e->level >= XML_ERR_ERROR &&
-	    st->why == NULL)
-		st->why = "not well-formed XML";
+/* The code point of the UTF-8 sequence at s (n > 0 bytes left), -1 if it
+ * is not one (truncated, overlong, a surrogate, past U+10FFFF). */
+static long
+utf8_at(const unsigned char *s, size_t n, size_t *len)
+{
+	unsigned char c = s[0];
+	size_t k;
+	long cp;
+
+	*len = 1;
+	if (c < 0x80)
+		return c;
+	if (c >= 0xc2 && c <= 0xdf) {
+		k = 1;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		k = 2;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		k = 3;
+		cp = c & 0x07;
+	} else
+		return -1;
+	if (n <= k)
+		return -1;
+	for (size_t i = 1; i <= k; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 ||
+	    cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*len = k + 1;
+	return cp;
 }
 
-static void
-silent(void *ctx, const char *msg, ...)
+static size_t
+utf8_put(char *out, long c)
 {
-	(void)ctx;
-	(void)msg;
+	if (c < 0x80) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		out[0] = (char)(0xc0 | (c >> 6));
+		out[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		out[0] = (char)(0xe0 | (c >> 12));
+		out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (c >> 18));
+	out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/* XML 1.0's Char production. */
+static bool
+is_char(long c)
+{
+	return c == 0x9 || c == 0xa || c == 0xd || (c >= 0x20 && c <= 0xd7ff) ||
+	    (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
+}
+
+/* Every byte of the document makes a Char: checked once, up front, so
+ * that the reader below can go by bytes. */
+static bool
+valid_chars(const char *s, size_t n, bool ascii)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, len;
+
+	while (i < n) {
+		if (u[i] >= 0x20 && u[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (ascii && u[i] >= 0x80)
+			return false;
+		long c = utf8_at(u + i, n - i, &len);
+		if (c < 0 || !is_char(c))
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+static bool
+name_start(long c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+	    c == ':' || (c >= 0xc0 && c <= 0xd6) || (c >= 0xd8 && c <= 0xf6) ||
+	    (c >= 0xf8 && c <= 0x2ff) || (c >= 0x370 && c <= 0x37d) ||
+	    (c >= 0x37f && c <= 0x1fff) || (c >= 0x200c && c <= 0x200d) ||
+	    (c >= 0x2070 && c <= 0x218f) || (c >= 0x2c00 && c <= 0x2fef) ||
+	    (c >= 0x3001 && c <= 0xd7ff) || (c >= 0xf900 && c <= 0xfdcf) ||
+	    (c >= 0xfdf0 && c <= 0xfffd) || (c >= 0x10000 && c <= 0xeffff);
+}
+
+static bool
+name_char(long c)
+{
+	return name_start(c) || c == '-' || c == '.' ||
+	    (c >= '0' && c <= '9') || c == 0xb7 || (c >= 0x300 && c <= 0x36f) ||
+	    (c >= 0x203f && c <= 0x2040);
 }
 
 static bool
@@ -213,12 +324,605 @@ is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* ---- lexical pieces ------------------------------------------------ */
+
+static size_t
+spaces(struct rd *r)
+{
+	const char *s = r->p;
+
+	while (r->p < r->end && is_space(*r->p))
+		r->p++;
+	return (size_t)(r->p - s);
+}
+
+/* Skips the n bytes of s if the document goes on with them. */
+static bool
+lit(struct rd *r, const char *s, size_t n)
+{
+	if ((size_t)(r->end - r->p) < n || memcmp(r->p, s, n) != 0)
+		return false;
+	r->p += n;
+	return true;
+}
+
+#define LIT(r, s) lit((r), (s), sizeof(s) - 1)
+
+static bool
+at(const struct rd *r, const char *s, size_t n)
+{
+	return (size_t)(r->end - r->p) >= n && memcmp(r->p, s, n) == 0;
+}
+
+#define AT(r, s) at((r), (s), sizeof(s) - 1)
+
+static long
+char_at(const struct rd *r, size_t *len)
+{
+	if (r->p >= r->end) {
+		*len = 0;
+		return -1;
+	}
+	return utf8_at((const unsigned char *)r->p, (size_t)(r->end - r->p),
+	    len);
+}
+
+/* A Name: its length, 0 if there is none. */
+static size_t
+name(struct rd *r)
+{
+	const char *start = r->p;
+	size_t len;
+	long c;
+
+	while ((c = char_at(r, &len)) >= 0 &&
+	    (r->p == start ? name_start(c) : name_char(c)))
+		r->p += len;
+	return (size_t)(r->p - start);
+}
+
+/* A QName: a Name with at most one colon, inside. */
+static bool
+qname(struct rd *r, struct qname *q)
+{
+	const char *colon;
+	size_t len;
+
+	q->s = r->p;
+	q->len = name(r);
+	q->plen = 0;
+	if (q->len == 0)
+		return bad(r);
+	colon = memchr(q->s, ':', q->len);
+	if (colon == NULL)
+		return true;
+	q->plen = (size_t)(colon - q->s);
+	if (q->plen == 0 || q->plen + 1 == q->len ||
+	    memchr(colon + 1, ':', q->len - q->plen - 1) != NULL ||
+	    !name_start(utf8_at((const unsigned char *)colon + 1,
+	    q->len - q->plen - 1, &len)))
+		return bad(r);
+	return true;
+}
+
+/* A reference after its '&': its character into out (UTF-8); the
+ * length, 0 if it is not one of the five entities XML predefines or a
+ * character reference to a Char. */
+static size_t
+reference(struct rd *r, char out[4])
+{
+	static const struct {
+		const char *name;
+		size_t len;
+		char c;
+	} pre[] = {
+		{ "lt;", 3, '<' }, { "gt;", 3, '>' }, { "amp;", 4, '&' },
+		{ "apos;", 5, '\'' }, { "quot;", 5, '"' },
+	};
+	long c = 0;
+	int base = 10, digits = 0;
+
+	if (!LIT(r, "#")) {
+		for (size_t i = 0; i < ARRAY_LEN(pre); i++) {
+			if (lit(r, pre[i].name, pre[i].len)) {
+				out[0] = pre[i].c;
+				return 1;
+			}
+		}
+		return 0;
+	}
+	if (LIT(r, "x"))
+		base = 16;
+	for (; r->p < r->end && *r->p != ';'; r->p++, digits++) {
+		char h = *r->p;
+		int v;
+
+		if (h >= '0' && h <= '9')
+			v = h - '0';
+		else if (base == 16 && h >= 'a' && h <= 'f')
+			v = h - 'a' + 10;
+		else if (base == 16 && h >= 'A' && h <= 'F')
+			v = h - 'A' + 10;
+		else
+			return 0;
+		if (c <= 0x10ffff)
+			c = c * base + v;
+	}
+	if (digits == 0 || !LIT(r, ";") || !is_char(c))
+		return 0;
+	return utf8_put(out, c);
+}
+
+/* A quoted attribute value. With dec, its normalised value (references
+ * replaced, white space as spaces) goes there, up to cap bytes; *dlen is
+ * its full length. */
+static bool
+att_value(struct rd *r, char *dec, size_t cap, size_t *dlen)
+{
+	size_t n = 0;
+	char q, ch[4];
+
+	if (r->p >= r->end || (*r->p != '"' && *r->p != '\''))
+		return bad(r);
+	q = *r->p++;
+	while (r->p < r->end && *r->p != q) {
+		const char *s = ch;
+		size_t k = 1;
+
+		if (*r->p == '<')
+			return bad(r);
+		if (*r->p == '&') {
+			r->p++;
+			if ((k = reference(r, ch)) == 0)
+				return bad(r);
+		} else if (is_space(*r->p)) {
+			if (r->p[0] == '\r' && r->p + 1 < r->end &&
+			    r->p[1] == '\n')
+				r->p++;
+			r->p++;
+			s = " ";
+		} else
+			s = r->p++;
+		if (dec != NULL && n + k <= cap)
+			memcpy(dec + n, s, k);
+		n += k;
+	}
+	if (r->p >= r->end)
+		return bad(r);
+	r->p++;
+	*dlen = n;
+	return true;
+}
+
+/* ---- namespaces ---------------------------------------------------- */
+
+static bool
+is_xmlns(const struct qname *a)
+{
+	return (a->plen == 0 && a->len == 5 && memcmp(a->s, "xmlns", 5) == 0) ||
+	    (a->plen == 5 && memcmp(a->s, "xmlns", 5) == 0);
+}
+
+static bool
+same(const char *a, size_t alen, const char *b, size_t blen)
+{
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+#define SAME(a, alen, s) same((a), (alen), (s), sizeof(s) - 1)
+
+/* Binds what the xmlns attribute a declares, its value (ulen bytes) at
+ * the end of r->uris. */
+static bool
+declare(struct rd *r, const struct qname *a, size_t ulen, int depth)
+{
+	const char *uri = r->uris + r->uris_len;
+	const char *prefix = a->plen != 0 ? a->s + a->plen + 1 : NULL;
+	size_t plen = a->plen != 0 ? a->len - a->plen - 1 : 0;
+
+	if (ulen > URIS_MAX - r->uris_len || r->nb == BINDINGS_MAX)
+		return refuse(r, "too many namespace declarations");
+	if (prefix != NULL && SAME(prefix, plen, "xml"))
+		return SAME(uri, ulen, NS_XML) || bad(r);
+	if ((prefix != NULL && (ulen == 0 || SAME(prefix, plen, "xmlns"))) ||
+	    SAME(uri, ulen, NS_XML) || SAME(uri, ulen, NS_XMLNS))
+		return bad(r);
+	r->b[r->nb++] = (struct binding){ prefix, plen, uri, ulen, depth };
+	r->uris_len += ulen;
+	return true;
+}
+
+/* The namespace name of a prefix (NULL: the default namespace); false
+ * if the prefix is not bound. */
+static bool
+resolve(const struct rd *r, const char *prefix, size_t plen,
+    const char **uri, size_t *ulen)
+{
+	if (prefix != NULL && SAME(prefix, plen, "xml")) {
+		*uri = NS_XML;
+		*ulen = sizeof(NS_XML) - 1;
+		return true;
+	}
+	for (size_t i = r->nb; i-- > 0;) {
+		const struct binding *b = &r->b[i];
+
+		if ((prefix == NULL) != (b->prefix == NULL) ||
+		    (prefix != NULL && !same(prefix, plen, b->prefix, b->plen)))
+			continue;
+		*uri = b->uri;
+		*ulen = b->ulen;
+		return true;
+	}
+	*uri = "";
+	*ulen = 0;
+	return prefix == NULL;
+}
+
+/* No two attributes with one name, as written or once their prefixes
+ * are resolved. */
+static bool
+attributes_unique(struct rd *r, const struct qname *at, size_t n)
+{
+	const char *uri[ATTRS_MAX];
+	size_t ulen[ATTRS_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		uri[i] = NULL;
+		ulen[i] = 0;
+		if (at[i].plen != 0 && !is_xmlns(&at[i]) &&
+		    !resolve(r, at[i].s, at[i].plen, &uri[i], &ulen[i]))
+			return bad(r);
+		for (size_t j = 0; j < i; j++) {
+			if (same(at[i].s, at[i].len, at[j].s, at[j].len))
+				return bad(r);
+			if (uri[i] == NULL || uri[j] == NULL ||
+			    !same(uri[i], ulen[i], uri[j], ulen[j]))
+				continue;
+			if (same(at[i].s + at[i].plen, at[i].len - at[i].plen,
+			    at[j].s + at[j].plen, at[j].len - at[j].plen))
+				return bad(r);
+		}
+	}
+	return true;
+}
+
+/* ---- markup -------------------------------------------------------- */
+
+/* A start tag after its '<'; *empty if it closes itself. */
+static bool
+start_tag(struct rd *r, bool *empty)
+{
+	struct qname el, at[ATTRS_MAX];
+	size_t nat = 0, ulen;
+	const char *uri;
+	int depth = r->depth + 1;
+
+	if (!qname(r, &el))
+		return false;
+	if (depth > XMLREQ_DEPTH_MAX)
+		return refuse(r, "elements nested too deeply");
+	for (;;) {
+		size_t sp = spaces(r), vlen;
+		struct qname a;
+
+		if (LIT(r, ">")) {
+			*empty = false;
+			break;
+		}
+		if (LIT(r, "/>")) {
+			*empty = true;
+			break;
+		}
+		if (sp == 0 || !qname(r, &a))
+			return bad(r);
+		spaces(r);
+		if (!LIT(r, "="))
+			return bad(r);
+		spaces(r);
+		if (nat == ATTRS_MAX)
+			return refuse(r, "too many attributes");
+		at[nat++] = a;
+		if (!is_xmlns(&a)) {
+			if (!att_value(r, NULL, 0, &vlen))
+				return false;
+		} else if (!att_value(r, r->uris + r->uris_len,
+		    URIS_MAX - r->uris_len, &vlen) ||
+		    !declare(r, &a, vlen, depth))
+			return false;
+	}
+	if (!attributes_unique(r, at, nat))
+		return false;
+	if (el.plen != 0 && SAME(el.s, el.plen, "xmlns"))
+		return bad(r);
+	if (!resolve(r, el.plen != 0 ? el.s : NULL, el.plen, &uri, &ulen))
+		return bad(r);
+	r->depth = depth;
+	r->open[depth - 1] = el;
+	if (el.plen != 0) {
+		el.s += el.plen + 1;
+		el.len -= el.plen + 1;
+	}
+	if (!element_start(r, el.s, el.len, ns_of(uri, ulen)))
+		return false;
+	if (*empty)
+		element_end(r);
+	return true;
+}
+
+/* An end tag after its "</". */
+static bool
+end_tag(struct rd *r)
+{
+	const struct qname *o = &r->open[r->depth - 1];
+	struct qname q;
+
+	if (!qname(r, &q))
+		return false;
+	if (!same(q.s, q.len, o->s, o->len))
+		return bad(r);
+	spaces(r);
+	if (!LIT(r, ">"))
+		return bad(r);
+	element_end(r);
+	return true;
+}
+
+/* Skips past the first "until" (n bytes); false if there is none. */
+static bool
+skip_past(struct rd *r, const char *until, size_t n, const char **found)
+{
+	const char *e = memmem(r->p, (size_t)(r->end - r->p), until, n);
+
+	if (e == NULL)
+		return false;
+	*found = e;
+	r->p = e + n;
+	return true;
+}
+
+/* A comment after its "<!--": no "--" inside. */
+static bool
+comment(struct rd *r)
+{
+	const char *e;
+
+	if (!skip_past(r, "--", 2, &e) || !LIT(r, ">"))
+		return bad(r);
+	return true;
+}
+
+/* A processing instruction after its "<?". The XML declaration is read
+ * apart; its name is reserved anywhere else, and namespaces forbid a
+ * colon in the target. */
+static bool
+pi(struct rd *r)
+{
+	const char *target = r->p, *e;
+	size_t len = name(r);
+
+	if (len == 0 || memchr(target, ':', len) != NULL ||
+	    (len == 3 && ascii_strncasecmp(target, "xml", 3) == 0))
+		return bad(r);
+	if (LIT(r, "?>"))
+		return true;
+	if (spaces(r) == 0 || !skip_past(r, "?>", 2, &e))
+		return bad(r);
+	return true;
+}
+
+static bool
+cdata(struct rd *r)
+{
+	const char *s = r->p, *e;
+
+	if (!skip_past(r, "]]>", 3, &e))
+		return bad(r);
+	return raw_text(r, s, (size_t)(e - s));
+}
+
+/* Character data up to the next markup or reference. */
+static bool
+char_data(struct rd *r)
+{
+	const char *s = r->p;
+
+	while (r->p < r->end && *r->p != '<' && *r->p != '&')
+		r->p++;
+	if (memmem(s, (size_t)(r->p - s), "]]>", 3) != NULL)
+		return bad(r);
+	return raw_text(r, s, (size_t)(r->p - s));
+}
+
+/* The content of the root element, up to and with its end tag. */
+static bool
+content(struct rd *r)
+{
+	char ch[4];
+	size_t k;
+	bool empty;
+
+	while (r->depth > 0) {
+		bool ok;
+
+		if (r->p >= r->end)
+			return bad(r);
+		if (LIT(r, "</"))
+			ok = end_tag(r);
+		else if (LIT(r, "<!--"))
+			ok = comment(r);
+		else if (LIT(r, "<![CDATA["))
+			ok = cdata(r);
+		else if (LIT(r, "<?"))
+			ok = pi(r);
+		else if (LIT(r, "<"))
+			ok = start_tag(r, &empty);
+		else if (LIT(r, "&"))
+			ok = (k = reference(r, ch)) != 0 ? text(r, ch, k) :
+			    bad(r);
+		else
+			ok = char_data(r);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* White space, comments and processing instructions, as around the root
+ * element; in the prolog, a DOCTYPE is refused. */
+static bool
+misc(struct rd *r, bool prolog)
+{
+	for (;;) {
+		spaces(r);
+		if (LIT(r, "<!--")) {
+			if (!comment(r))
+				return false;
+		} else if (LIT(r, "<?")) {
+			if (!pi(r))
+				return false;
+		} else if (prolog && AT(r, "<!DOCTYPE"))
+			return refuse(r, "document has a DTD");
+		else
+			return true;
+	}
+}
+
+/* A quoted pseudo-attribute value of the XML declaration. */
+static bool
+decl_value(struct rd *r, const char **v, size_t *len)
+{
+	char q;
+
+	spaces(r);
+	if (!LIT(r, "="))
+		return false;
+	spaces(r);
+	if (r->p >= r->end || (*r->p != '"' && *r->p != '\''))
+		return false;
+	q = *r->p++;
+	*v = r->p;
+	while (r->p < r->end && *r->p != q && (unsigned char)*r->p < 0x80)
+		r->p++;
+	if (r->p >= r->end || *r->p != q)
+		return false;
+	*len = (size_t)(r->p++ - *v);
+	return true;
+}
+
+static bool
+encoding_is(const char *v, size_t len, const char *const *names)
+{
+	for (; *names != NULL; names++)
+		if (strlen(*names) == len &&
+		    ascii_strncasecmp(v, *names, len) == 0)
+			return true;
+	return false;
+}
+
+/* The XML declaration, if the document starts with one. */
+static bool
+xml_decl(struct rd *r, enum enc *enc)
+{
+	static const char *const utf8[] = { "UTF-8", "UTF8", NULL };
+	static const char *const ascii[] = { "US-ASCII", "ASCII", NULL };
+	static const char *const latin1[] = { "ISO-8859-1", "ISO_8859-1",
+	    "ISO-LATIN-1", "LATIN1", NULL };
+	const char *v;
+	size_t len, i, sp;
+
+	*enc = ENC_UTF8;
+	if (!AT(r, "<?xml") || r->end - r->p < 6 || !is_space(r->p[5]))
+		return true;	/* none, or a PI whose name starts so */
+	r->p += 5;
+	spaces(r);
+	if (!LIT(r, "version") || !decl_value(r, &v, &len) || len < 3 ||
+	    memcmp(v, "1.", 2) != 0)
+		return bad(r);
+	for (i = 2; i < len; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return bad(r);
+	sp = spaces(r);
+	if (sp > 0 && LIT(r, "encoding")) {
+		if (!decl_value(r, &v, &len) || len == 0 ||
+		    !((v[0] >= 'a' && v[0] <= 'z') ||
+		    (v[0] >= 'A' && v[0] <= 'Z')))
+			return bad(r);
+		if (encoding_is(v, len, ascii))
+			*enc = ENC_ASCII;
+		else if (encoding_is(v, len, latin1))
+			*enc = ENC_LATIN1;
+		else if (!encoding_is(v, len, utf8))
+			return refuse(r, "unsupported encoding");
+		sp = spaces(r);
+	}
+	if (sp > 0 && LIT(r, "standalone")) {
+		if (!decl_value(r, &v, &len) || (!SAME(v, len, "yes") &&
+		    !SAME(v, len, "no")))
+			return bad(r);
+		spaces(r);
+	}
+	return LIT(r, "?>") || bad(r);
+}
+
+static void
+document(struct rd *r, const char *s, size_t n, bool transcoded)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	bool bom = false, empty;
+	enum enc enc;
+
+	r->p = s;
+	r->end = s + n;
+	if (n >= 2 && ((u[0] == 0xfe && u[1] == 0xff) ||
+	    (u[0] == 0xff && u[1] == 0xfe))) {
+		refuse(r, "unsupported encoding");	/* UTF-16 */
+		return;
+	}
+	if (LIT(r, "\xef\xbb\xbf"))
+		bom = true;
+	if (!xml_decl(r, &enc))
+		return;
+	if (enc == ENC_LATIN1 && !transcoded) {
+		/* Latin-1 to UTF-8 once, then read as such. */
+		char *t;
+		size_t tn = 0;
+
+		if (bom) {
+			refuse(r, "unsupported encoding");
+			return;
+		}
+		t = xmalloc(2 * n + 1);
+		for (size_t i = 0; i < n; i++)
+			tn += utf8_put(t + tn, u[i]);
+		document(r, t, tn, true);
+		free(t);
+		return;
+	}
+	if (!valid_chars(r->p, (size_t)(r->end - r->p), enc == ENC_ASCII)) {
+		bad(r);
+		return;
+	}
+	if (!misc(r, true))
+		return;
+	if (!LIT(r, "<")) {
+		bad(r);
+		return;
+	}
+	if (!start_tag(r, &empty) || (!empty && !content(r)) ||
+	    !misc(r, false))
+		return;
+	if (r->p != r->end)
+		bad(r);
+}
+
+/* ---- the result ---------------------------------------------------- */
+
 /* The field's text without surrounding white space, NUL-terminated. */
 static size_t
-trimmed(struct state *st, enum field f, const char **text)
+trimmed(struct rd *r, enum field f, const char **out)
 {
-	char *s = st->f[f].text;
-	size_t len = st->f[f].len;
+	char *s = r->f[f].text;
+	size_t len = r->f[f].len;
 
 	while (len > 0 && is_space(s[len - 1]))
 		len--;
@@ -227,131 +931,54 @@ trimmed(struct state *st, enum field f, const char **text)
 		s++;
 		len--;
 	}
-	*text = s;
+	*out = s;
 	return len;
 }
 
 static enum xmlreq_schema
-schema_of(struct state *st)
+schema_of(struct rd *r)
 {
 	const char *s;
+	size_t n;
 
-	if (!st->f[F_SCHEMA].seen || trimmed(st, F_SCHEMA, &s) == 0)
-		return st->root_ns == NS_MOBILESYNC ? XMLREQ_MOBILESYNC :
+	if (!r->f[F_SCHEMA].seen || (n = trimmed(r, F_SCHEMA, &s)) == 0)
+		return r->root_ns == NS_MOBILESYNC ? XMLREQ_MOBILESYNC :
 		    XMLREQ_OUTLOOK;
-	if (ascii_strcasecmp(s, AD_NS_OUTLOOK_RESPONSE) == 0)
+	if (name_is(s, n, AD_NS_OUTLOOK_RESPONSE))
 		return XMLREQ_OUTLOOK;
-	if (ascii_strcasecmp(s, AD_NS_MOBILESYNC_RESPONSE) == 0)
+	if (name_is(s, n, AD_NS_MOBILESYNC_RESPONSE))
 		return XMLREQ_MOBILESYNC;
 	return XMLREQ_OTHER;
 }
 
 static const char *
-result(struct state *st, struct xmlreq *out)
+result(struct rd *r, struct xmlreq *out)
 {
 	const char *s;
 	size_t n;
 
-	if (!st->request_seen)
+	if (!r->request_seen)
 		return "no Request element";
 	out->who = XMLREQ_EMAIL;
-	n = st->f[F_EMAIL].seen ? trimmed(st, F_EMAIL, &s) : 0;
+	n = r->f[F_EMAIL].seen ? trimmed(r, F_EMAIL, &s) : 0;
 	if (n == 0) {
 		out->who = XMLREQ_LEGACYDN;
-		n = st->f[F_LEGACYDN].seen ? trimmed(st, F_LEGACYDN, &s) : 0;
+		n = r->f[F_LEGACYDN].seen ? trimmed(r, F_LEGACYDN, &s) : 0;
 	}
 	if (n == 0)
 		return "no EMailAddress or LegacyDN";
 	memcpy(out->addr, s, n);
 	out->addr[n] = '\0';
 	out->addr_len = n;
-	out->schema = schema_of(st);
+	out->schema = schema_of(r);
 	return NULL;
-}
-
-/* The SAX handler every parse uses; on_error reads the state through the
- * context's userData. */
-static xmlSAXHandler sax_handler = {
-	.initialized = XML_SAX2_MAGIC,
-	.startElementNs = on_start,
-	.endElementNs = on_end,
-	.characters = on_text,
-	.cdataBlock = on_text,
-	.ignorableWhitespace = on_text,
-	.internalSubset = on_doctype,
-	.entityDecl = on_entity,
-	.serror = on_error,
-};
-
-/* Creating a parser context (buffers, name tables, a dictionary behind a
- * libxml2-wide lock) costs more than parsing a request, so each thread
- * keeps one and resets it. Its dictionary keeps every name it has seen:
- * a fresh context after PARSES_PER_CTXT parses, or sooner once the names
- * of hostile requests fill DICT_MAX entries, bounds that. */
-#define PARSES_PER_CTXT 4096
-#define DICT_MAX 512
-
-struct tctxt {
-	xmlParserCtxtPtr ctxt;
-	unsigned int uses;
-};
-
-static pthread_key_t tctxt_key;
-static pthread_once_t tctxt_once = PTHREAD_ONCE_INIT;
-
-static void
-tctxt_free(void *p)
-{
-	struct tctxt *t = p;
-
-	if (t->ctxt != NULL)
-		xmlFreeParserCtxt(t->ctxt);
-	free(t);
-}
-
-static void
-tctxt_init(void)
-{
-	if (pthread_key_create(&tctxt_key, tctxt_free) != 0)
-		fatalx("pthread_key_create");
-}
-
-static xmlParserCtxtPtr
-thread_ctxt(void)
-{
-	struct tctxt *t;
-
-	pthread_once(&tctxt_once, tctxt_init);
-	t = pthread_getspecific(tctxt_key);
-	if (t == NULL) {
-		t = xcalloc(1, sizeof(*t));
-		if (pthread_setspecific(tctxt_key, t) != 0)
-			fatalx("pthread_setspecific");
-	}
-	if (t->ctxt != NULL && (t->uses >= PARSES_PER_CTXT ||
-	    xmlDictSize(t->ctxt->dict) > DICT_MAX)) {
-		xmlFreeParserCtxt(t->ctxt);
-		t->ctxt = NULL;
-	}
-	if (t->ctxt == NULL) {
-		t->ctxt = xmlCreatePushParserCtxt(&sax_handler, NULL, NULL, 0,
-		    NULL);
-		t->uses = 0;
-	}
-	t->uses++;
-	return t->ctxt;
 }
 
 int
 xmlreq_parse(const char *body, size_t len, struct xmlreq *out,
     const char **why)
 {
-	xmlParserCtxtPtr ctxt;
-	xmlGenericErrorFunc saved_generic;
-	xmlStructuredErrorFunc saved_structured;
-	void *saved_generic_ctx, *saved_structured_ctx;
-	struct state st;
-	bool well_formed;
+	struct rd r;
 
 	memset(out, 0, sizeof(*out));
 	*why = NULL;
@@ -359,57 +986,21 @@ xmlreq_parse(const char *body, size_t len, struct xmlreq *out,
 		*why = "empty request";
 		return -1;
 	}
-	if (len > INT_MAX) {
-		*why = "request too large";
-		return -1;
+	r.why = NULL;
+	r.depth = 0;
+	r.nb = 0;
+	r.uris_len = 0;
+	r.skip = 0;
+	r.root_ns = NS_NONE;
+	r.request_seen = false;
+	r.cur = F_NONE;
+	for (int i = 0; i < F_COUNT; i++) {
+		r.f[i].len = 0;
+		r.f[i].seen = false;
 	}
-	memset(&st, 0, sizeof(st));
-	st.cur = F_NONE;
-
-	/* Errors raised outside the parser context (encoding conversion) use
-	 * libxml2's per-thread handlers: silence them for this parse only. */
-	saved_generic = xmlGenericError;
-	saved_generic_ctx = xmlGenericErrorContext;
-	saved_structured = xmlStructuredError;
-	saved_structured_ctx = xmlStructuredErrorContext;
-	xmlSetGenericErrorFunc(NULL, silent);
-	xmlSetStructuredErrorFunc(&st, on_error);
-
-	/* The whole body goes in with the reset, which detects its encoding
-	 * (a BOM, UTF-16) as a fresh push parser would. */
-	ctxt = thread_ctxt();
-	if (ctxt != NULL)
-		ctxt->userData = &st;
-	if (ctxt == NULL || xmlCtxtResetPush(ctxt, body, (int)len, NULL,
-	    NULL) != 0) {
-		st.why = "cannot parse";
-		well_formed = false;
-	} else {
-		ctxt->userData = &st;
-		st.ctxt = ctxt;
-		/* Never NOENT, DTDLOAD or HUGE. */
-		xmlCtxtUseOptions(ctxt, XML_PARSE_NONET);
-		xmlParseChunk(ctxt, NULL, 0, 1);
-		/* Namespace errors only clear nsWellFormed. */
-		well_formed = ctxt->wellFormed != 0 && ctxt->nsWellFormed != 0;
-		/* After an error libxml2 records entity declarations, "for
-		 * expat compatibility", in a document of its own that
-		 * xmlFreeParserCtxt() leaves behind: it must not outlive this
-		 * parse, nor reach the next one on this context. */
-		if (ctxt->myDoc != NULL) {
-			xmlFreeDoc(ctxt->myDoc);
-			ctxt->myDoc = NULL;
-		}
-		ctxt->userData = NULL;
-	}
-
-	xmlSetGenericErrorFunc(saved_generic_ctx, saved_generic);
-	xmlSetStructuredErrorFunc(saved_structured_ctx, saved_structured);
-
-	if (st.why == NULL && !well_formed)
-		st.why = "not well-formed XML";
-	if (st.why == NULL)
-		st.why = result(&st, out);
-	*why = st.why;
-	return st.why == NULL ? 0 : -1;
+	document(&r, body, len, false);
+	if (r.why == NULL)
+		r.why = result(&r, out);
+	*why = r.why;
+	return r.why == NULL ? 0 : -1;
 }
