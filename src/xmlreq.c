@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,7 +113,8 @@ ns_of(const char *uri, size_t len)
 static bool
 name_is(const char *name, size_t len, const char *want)
 {
-	return strlen(want) == len && ascii_strncasecmp(name, want, len) == 0;
+	return strlen(want) == len && (memcmp(name, want, len) == 0 ||
+	    ascii_strncasecmp(name, want, len) == 0);
 }
 
 /* An element opens (r->depth is its depth). */
@@ -276,14 +278,23 @@ is_char(long c)
 }
 
 /* Every byte of the document makes a Char: checked once, up front, so
- * that the reader below can go by bytes. */
+ * that the reader below can go by bytes. Eight bytes at a time while
+ * they are all printable ASCII (0x20-0x7f, no byte with its top bit set
+ * nor one that borrows when 0x20 is taken away). */
 static bool
 valid_chars(const char *s, size_t n, bool ascii)
 {
 	const unsigned char *u = (const unsigned char *)s;
+	const uint64_t lo = 0x2020202020202020ull, hi = 0x8080808080808080ull;
 	size_t i = 0, len;
 
 	while (i < n) {
+		uint64_t w;
+
+		if (n - i >= 8 && (memcpy(&w, u + i, 8), ((w - lo) | w) & hi) == 0) {
+			i += 8;
+			continue;
+		}
 		if (u[i] >= 0x20 && u[i] < 0x80) {
 			i++;
 			continue;
@@ -356,29 +367,40 @@ at(const struct rd *r, const char *s, size_t n)
 
 #define AT(r, s) at((r), (s), sizeof(s) - 1)
 
-static long
-char_at(const struct rd *r, size_t *len)
+static bool
+ascii_name_char(unsigned char c, bool first)
 {
-	if (r->p >= r->end) {
-		*len = 0;
-		return -1;
-	}
-	return utf8_at((const unsigned char *)r->p, (size_t)(r->end - r->p),
-	    len);
+	return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '_' ||
+	    c == ':' || (!first && ((c >= '0' && c <= '9') || c == '-' ||
+	    c == '.'));
 }
 
-/* A Name: its length, 0 if there is none. */
+/* A Name: its length, 0 if there is none; *colons counts its colons. */
 static size_t
-name(struct rd *r)
+name(struct rd *r, size_t *colons)
 {
-	const char *start = r->p;
-	size_t len;
+	const char *p = r->p, *start = p, *end = r->end;
+	size_t len, n = 0;
 	long c;
 
-	while ((c = char_at(r, &len)) >= 0 &&
-	    (r->p == start ? name_start(c) : name_char(c)))
-		r->p += len;
-	return (size_t)(r->p - start);
+	while (p < end) {
+		unsigned char b = (unsigned char)*p;
+
+		if (b < 0x80) {
+			if (!ascii_name_char(b, p == start))
+				break;
+			n += b == ':';
+			p++;
+			continue;
+		}
+		c = utf8_at((const unsigned char *)p, (size_t)(end - p), &len);
+		if (c < 0 || !(p == start ? name_start(c) : name_char(c)))
+			break;
+		p += len;
+	}
+	r->p = p;
+	*colons = n;
+	return (size_t)(p - start);
 }
 
 /* A QName: a Name with at most one colon, inside. */
@@ -386,19 +408,18 @@ static bool
 qname(struct rd *r, struct qname *q)
 {
 	const char *colon;
-	size_t len;
+	size_t len, colons;
 
 	q->s = r->p;
-	q->len = name(r);
+	q->len = name(r, &colons);
 	q->plen = 0;
 	if (q->len == 0)
 		return bad(r);
-	colon = memchr(q->s, ':', q->len);
-	if (colon == NULL)
+	if (colons == 0)
 		return true;
+	colon = memchr(q->s, ':', q->len);
 	q->plen = (size_t)(colon - q->s);
-	if (q->plen == 0 || q->plen + 1 == q->len ||
-	    memchr(colon + 1, ':', q->len - q->plen - 1) != NULL ||
+	if (colons > 1 || q->plen == 0 || q->plen + 1 == q->len ||
 	    !name_start(utf8_at((const unsigned char *)colon + 1,
 	    q->len - q->plen - 1, &len)))
 		return bad(r);
@@ -466,23 +487,29 @@ att_value(struct rd *r, char *dec, size_t cap, size_t *dlen)
 		return bad(r);
 	q = *r->p++;
 	while (r->p < r->end && *r->p != q) {
-		const char *s = ch;
-		size_t k = 1;
+		const char *s = r->p, *p = s, *end = r->end;
+		size_t k;
 
-		if (*r->p == '<')
+		if (*p == '<')
 			return bad(r);
-		if (*r->p == '&') {
+		if (*p == '&') {
 			r->p++;
 			if ((k = reference(r, ch)) == 0)
 				return bad(r);
-		} else if (is_space(*r->p)) {
-			if (r->p[0] == '\r' && r->p + 1 < r->end &&
-			    r->p[1] == '\n')
-				r->p++;
-			r->p++;
+			s = ch;
+		} else if (*p != ' ' && is_space(*p)) {
+			if (p[0] == '\r' && p + 1 < end && p[1] == '\n')
+				p++;
+			r->p = p + 1;
 			s = " ";
-		} else
-			s = r->p++;
+			k = 1;
+		} else {
+			while (p < end && *p != q && *p != '<' && *p != '&' &&
+			    (*p == ' ' || !is_space(*p)))
+				p++;
+			r->p = p;
+			k = (size_t)(p - s);
+		}
 		if (dec != NULL && n + k <= cap)
 			memcpy(dec + n, s, k);
 		n += k;
@@ -698,9 +725,9 @@ static bool
 pi(struct rd *r)
 {
 	const char *target = r->p, *e;
-	size_t len = name(r);
+	size_t colons, len = name(r, &colons);
 
-	if (len == 0 || memchr(target, ':', len) != NULL ||
+	if (len == 0 || colons > 0 ||
 	    (len == 3 && ascii_strncasecmp(target, "xml", 3) == 0))
 		return bad(r);
 	if (LIT(r, "?>"))
@@ -720,17 +747,25 @@ cdata(struct rd *r)
 	return raw_text(r, s, (size_t)(e - s));
 }
 
-/* Character data up to the next markup or reference. */
+/* Character data up to the next markup or reference; "]]>" is not. */
 static bool
 char_data(struct rd *r)
 {
-	const char *s = r->p;
+	const char *p = r->p, *s = p, *end = r->end;
 
-	while (r->p < r->end && *r->p != '<' && *r->p != '&')
-		r->p++;
-	if (memmem(s, (size_t)(r->p - s), "]]>", 3) != NULL)
-		return bad(r);
-	return raw_text(r, s, (size_t)(r->p - s));
+	for (; p < end && *p != '<' && *p != '&'; p++) {
+		if (*p == ']' && end - p >= 3 && p[1] == ']' && p[2] == '>')
+			return bad(r);
+		if (*p == '\r') {
+			if (!text(r, s, (size_t)(p - s)) || !text(r, "\n", 1))
+				return false;
+			if (p + 1 < end && p[1] == '\n')
+				p++;
+			s = p + 1;
+		}
+	}
+	r->p = p;
+	return text(r, s, (size_t)(p - s));
 }
 
 /* The content of the root element, up to and with its end tag. */
