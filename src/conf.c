@@ -54,13 +54,16 @@ diag_free(struct diag *d)
 
 /* ---- parse arena ----------------------------------------------------
  * jansson builds a tree six times the size of the file (80 MB for the
- * 13 MB of 100,000 domains), one malloc per node. While a thread parses a
- * config, its jansson allocations come instead from a bump arena of
- * mmap()ed chunks, dropped in one go once the model is built: no
- * malloc/free per node, no tree to free, and the memory goes back to the
- * system at once instead of fragmenting the heap. No node outlives the
- * load (the model copies what it keeps into its region); other threads
- * keep using malloc. */
+ * 13 MB of 100,000 domains), one malloc per node. So the loader never
+ * holds the whole tree: it parses the top level without the providers,
+ * then one provider at a time (see load_buffer()). While a thread parses
+ * a config, its jansson allocations come from a bump arena of mmap()ed
+ * chunks: no malloc/free per node, no tree to free. A mark taken after
+ * the top level and a release back to it before each provider make the
+ * providers reuse the same memory (chunks opened by a big provider are
+ * kept for the next); everything goes back to the system at the end. No
+ * node outlives the load (the model copies what it keeps into its
+ * region); other threads keep using malloc. */
 
 #define ARENA_FIRST (1024 * 1024)
 #define ARENA_MAX (64 * 1024 * 1024)
@@ -70,7 +73,12 @@ struct arena_chunk {
 	size_t size, used;
 };
 
-static _Thread_local struct arena_chunk *arena;
+struct arena_mark {
+	struct arena_chunk *chunk;
+	size_t used;
+};
+
+static _Thread_local struct arena_chunk *arena, *arena_spare;
 static _Thread_local bool arena_on;
 static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
 
@@ -90,10 +98,16 @@ arena_alloc(size_t n)
 
 		if (size < hdr + n)
 			size = (hdr + n + 4095) & ~(size_t)4095;
-		m = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (m == MAP_FAILED)
-			return NULL;	/* jansson reports it */
+		if (arena_spare != NULL && arena_spare->size >= hdr + n) {
+			m = arena_spare;
+			size = arena_spare->size;
+			arena_spare = arena_spare->next;
+		} else {
+			m = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (m == MAP_FAILED)
+				return NULL;	/* jansson reports it */
+		}
 		c = m;
 		c->next = arena;
 		c->size = size;
@@ -125,17 +139,47 @@ arena_begin(void)
 	arena_on = true;
 }
 
+static struct arena_mark
+arena_mark(void)
+{
+	struct arena_mark m = { arena, arena != NULL ? arena->used : 0 };
+
+	return m;
+}
+
+/* Drops every node allocated since the mark. */
+static void
+arena_release(struct arena_mark m)
+{
+	while (arena != m.chunk) {
+		struct arena_chunk *c = arena;
+
+		arena = c->next;
+		c->next = arena_spare;
+		arena_spare = c;
+	}
+	if (arena != NULL)
+		arena->used = m.used;
+}
+
+static void
+arena_unmap(struct arena_chunk *c)
+{
+	struct arena_chunk *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		munmap(c, c->size);
+	}
+}
+
 /* Drops every node allocated since arena_begin(). */
 static void
 arena_end(void)
 {
-	struct arena_chunk *c, *next;
-
-	for (c = arena; c != NULL; c = next) {
-		next = c->next;
-		munmap(c, c->size);
-	}
-	arena = NULL;
+	arena_unmap(arena);
+	arena_unmap(arena_spare);
+	arena = arena_spare = NULL;
 	arena_on = false;
 }
 
@@ -149,6 +193,11 @@ struct ld {
 	struct region *r;
 	char path[512];
 	size_t pathlen;
+	/* Providers parsed one at a time (NULL: the whole tree at once). */
+	const struct jpos_array *split;
+	struct arena_mark mark;	/* the top-level tree ends here */
+	struct diag before;	/* d as it was before the load */
+	bool broken;		/* a syntax error in a provider, reported */
 };
 
 static size_t
@@ -1291,6 +1340,54 @@ load_operations(struct ld *l, json_t *root, struct conf *c)
 	}
 }
 
+/* A syntax error as jansson words it. Its columns point just past the
+ * offending token (0 when it is a line break); its text quotes the
+ * input. */
+static void
+syntax_error(struct diag *d, const char *name, const json_error_t *je,
+    int line, int col)
+{
+	buf_printf(&d->errors, "%s:%d:%d: ", name, line, col > 0 ? col : 1);
+	buf_ctl_escape(&d->errors, je->text, strlen(je->text));
+	buf_putc(&d->errors, '\n');
+	d->nerrors++;
+}
+
+static void
+buf_rewind(struct buf *b, size_t len)
+{
+	b->len = len;
+	if (b->data != NULL)
+		b->data[len] = '\0';
+}
+
+/* Parses providers[i] on its own, in the arena memory of the one before.
+ * A syntax error in it is the first in the file (the elements before
+ * parsed, the rest of the file comes after), and the only error a parse
+ * of the whole file reports: it replaces what the load has said so far. */
+static json_t *
+provider_parse(struct ld *l, size_t i)
+{
+	const struct jpos_span *e = &l->split->elem[i];
+	json_error_t je;
+	json_t *jp;
+
+	arena_release(l->mark);
+	jp = json_loadb(l->text + e->at.off, e->len, JSON_REJECT_DUPLICATES,
+	    &je);
+	if (jp != NULL)
+		return jp;
+	buf_rewind(&l->d->errors, l->before.errors.len);
+	buf_rewind(&l->d->warnings, l->before.warnings.len);
+	l->d->nerrors = l->before.nerrors;
+	l->d->nwarnings = l->before.nwarnings;
+	/* jansson counts from the element's first character. */
+	syntax_error(l->d, l->name, &je, e->at.line + je.line - 1,
+	    je.line == 1 ? e->at.col - 1 + je.column : je.column);
+	l->broken = true;
+	return NULL;
+}
+
 static void
 load_top(struct ld *l, json_t *root, struct conf *c)
 {
@@ -1371,7 +1468,8 @@ load_top(struct ld *l, json_t *root, struct conf *c)
 	}
 
 	if ((v = member(l, root, "providers", JSON_ARRAY, true, &s)) != NULL) {
-		size_t n = json_array_size(v);
+		size_t n = l->split != NULL ? l->split->n :
+		    json_array_size(v);
 
 		if (n == 0)
 			err(l, "must list at least one provider");
@@ -1379,9 +1477,12 @@ load_top(struct ld *l, json_t *root, struct conf *c)
 		    sizeof(struct provider));
 		for (i = 0; i < n; i++) {
 			size_t s2 = push_idx(l, i);
-			json_t *jp = json_array_get(v, i);
+			json_t *jp = l->split != NULL ? provider_parse(l, i) :
+			    json_array_get(v, i);
 			struct provider *p = &c->providers[i];
 
+			if (jp == NULL)
+				return;		/* all there is to say */
 			p->index = i;
 			if (!json_is_object(jp))
 				err(l, "expected an object, found %s",
@@ -1398,48 +1499,121 @@ load_top(struct ld *l, json_t *root, struct conf *c)
 	}
 }
 
-struct conf *
-conf_load_buffer(const char *name, const char *text, size_t len,
-    struct diag *d)
+/* Feeds jansson the text without the providers' elements: only their
+ * line breaks, then spaces up to the column of the ']', so that every
+ * position after it stays what it is in the file. */
+struct gap {
+	const char *text;
+	size_t len, pos, end, resume;
+	int nl, sp;
+};
+
+static size_t
+gap_read(void *buf, size_t size, void *arg)
 {
-	struct ld l = { .name = name, .text = text, .len = len, .d = d };
+	struct gap *g = arg;
+	char *out = buf;
+	size_t n = 0;
+
+	while (n < size) {
+		if (g->pos < g->end) {
+			size_t k = g->end - g->pos;
+
+			if (k > size - n)
+				k = size - n;
+			memcpy(out + n, g->text + g->pos, k);
+			g->pos += k;
+			n += k;
+		} else if (g->nl > 0) {
+			out[n++] = '\n';
+			g->nl--;
+		} else if (g->sp > 0) {
+			out[n++] = ' ';
+			g->sp--;
+		} else if (g->end < g->len) {
+			g->pos = g->resume;
+			g->end = g->len;
+		} else
+			break;
+	}
+	return n;
+}
+
+static json_t *
+parse_top(struct ld *l, json_error_t *je)
+{
+	const struct jpos_at *o = &l->split->open, *c = &l->split->close;
+	struct gap g = { l->text, l->len, 0, o->off + 1, c->off,
+	    c->line - o->line,
+	    c->line > o->line ? c->col - 1 : c->col - o->col - 1 };
+
+	return json_load_callback(gap_read, &g, JSON_REJECT_DUPLICATES, je);
+}
+
+static struct conf *
+load_buffer(const char *name, const char *text, size_t len, struct diag *d,
+    bool stream)
+{
+	struct ld l = { .name = name, .text = text, .len = len, .d = d,
+	    .before = *d };
+	struct jpos_array split;
 	json_error_t je;
 	json_t *root;
-	struct conf *c;
+	struct conf *c = NULL;
 
+	if (stream && jpos_split(text, len, "providers", &split) == 0)
+		l.split = &split;
 	arena_begin();
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	root = l.split != NULL ? parse_top(&l, &je) :
+	    json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL) {
-		arena_end();
-		/* jansson's columns point just past the offending token
-		 * (0 when it is a line break); its text quotes the input. */
-		buf_printf(&d->errors, "%s:%d:%d: ", name, je.line,
-		    je.column > 0 ? je.column : 1);
-		buf_ctl_escape(&d->errors, je.text, strlen(je.text));
-		buf_putc(&d->errors, '\n');
-		d->nerrors++;
-		return NULL;
+		/* An error past the '[' comes after any in the providers. */
+		if (l.split != NULL && (size_t)je.position > split.open.off + 1) {
+			l.mark = arena_mark();
+			for (size_t i = 0; i < split.n && !l.broken; i++)
+				provider_parse(&l, i);
+		}
+		if (!l.broken)
+			syntax_error(d, name, &je, je.line, je.column);
+		goto out;
 	}
 	if (!json_is_object(root)) {
 		err(&l, "the top level must be an object, found %s",
 		    json_type_name(root));
-		arena_end();
-		return NULL;
+		goto out;
 	}
+	l.mark = arena_mark();
 	l.r = region_new();
 	c = region_alloc(l.r, sizeof(*c));
 	c->region = l.r;
 	c->path = region_strdup(l.r, name);
 	load_top(&l, root, c);
-	arena_end();		/* the whole tree */
-	if (d->nerrors > ERRORS_MAX)
+	if (!l.broken && d->nerrors > ERRORS_MAX)
 		buf_printf(&d->errors, "%s: %d more errors not shown\n", name,
 		    d->nerrors - ERRORS_MAX);
 	if (d->nerrors > 0) {
 		region_free(l.r);
-		return NULL;
+		c = NULL;
 	}
+out:
+	arena_end();		/* every tree */
+	if (l.split != NULL)
+		jpos_array_free(&split);
 	return c;
+}
+
+struct conf *
+conf_load_buffer(const char *name, const char *text, size_t len,
+    struct diag *d)
+{
+	return load_buffer(name, text, len, d, true);
+}
+
+struct conf *
+conf_load_buffer_whole(const char *name, const char *text, size_t len,
+    struct diag *d)
+{
+	return load_buffer(name, text, len, d, false);
 }
 
 struct conf *

@@ -148,6 +148,10 @@ struct conf *conf_load(const char *path, struct diag *d);
 /* The same from memory; name is used in messages. */
 struct conf *conf_load_buffer(const char *name, const char *text, size_t len,
     struct diag *d);
+/* For tests: the same with one parse of the whole text, which the loader
+ * otherwise does only when it cannot take the providers one at a time. */
+struct conf *conf_load_buffer_whole(const char *name, const char *text,
+    size_t len, struct diag *d);
 void conf_free(struct conf *c);
 
 /* Finds the provider of a normalised domain: exact match first, then the

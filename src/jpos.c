@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "jpos.h"
+#include "util.h"
 
 struct cur {
 	const char *p, *end;
@@ -26,7 +27,8 @@ adv(struct cur *c)
 static void
 ws(struct cur *c)
 {
-	while (c->p < c->end && strchr(" \t\r\n", *c->p) != NULL && *c->p)
+	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' ||
+	    *c->p == '\r' || *c->p == '\n'))
 		adv(c);
 }
 
@@ -142,6 +144,13 @@ skip_string(struct cur *c, char *out, size_t outsz)
 	return 0;
 }
 
+static int
+literal_char(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
+	    (ch >= 'A' && ch <= 'Z') || ch == '+' || ch == '-' || ch == '.';
+}
+
 static int skip_value(struct cur *c, int depth);
 
 static int
@@ -197,8 +206,12 @@ skip_value(struct cur *c, int depth)
 	case '[':
 		return skip_container(c, depth, '[', ']');
 	default:
-		/* number, true, false, null */
-		while (c->p < c->end && strchr(",]} \t\r\n", *c->p) == NULL)
+		/* number, true, false, null: never more than jansson reads as
+		 * one token, so that its tokens never straddle the end of a
+		 * value found here (jpos_split()). */
+		if (!literal_char(*c->p))
+			return -1;
+		while (c->p < c->end && literal_char(*c->p))
 			adv(c);
 		return 0;
 	}
@@ -305,4 +318,107 @@ jpos_find(const char *text, size_t len, const char *path, int at_key,
 	*line = c.line;
 	*col = c.col;
 	return 0;
+}
+
+static struct jpos_at
+at(const struct cur *c, const char *text)
+{
+	struct jpos_at a = { (size_t)(c->p - text), c->line, c->col };
+
+	return a;
+}
+
+/* The array at c: every element an object, no empty element. */
+static int
+split_array(struct cur *c, const char *text, struct jpos_array *a)
+{
+	size_t cap = 0;
+
+	if (c->p >= c->end || *c->p != '[')
+		return -1;
+	a->open = at(c, text);
+	adv(c);
+	ws(c);
+	while (c->p < c->end && *c->p != ']') {
+		struct jpos_span e;
+
+		if (*c->p != '{')
+			return -1;
+		e.at = at(c, text);
+		/* Deeper than 64 levels: left to the whole parse. */
+		if (skip_value(c, 2) < 0)
+			return -1;
+		e.len = (size_t)(c->p - text) - e.at.off;
+		if (a->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			a->elem = xrealloc(a->elem, cap * sizeof(*a->elem));
+		}
+		a->elem[a->n++] = e;
+		ws(c);
+		if (c->p < c->end && *c->p == ',') {
+			adv(c);
+			ws(c);
+			if (c->p < c->end && *c->p == ']')
+				return -1;	/* [{},] */
+		} else if (c->p >= c->end || *c->p != ']')
+			return -1;
+	}
+	if (c->p >= c->end)
+		return -1;
+	a->close = at(c, text);
+	adv(c);
+	return 0;
+}
+
+int
+jpos_split(const char *text, size_t len, const char *key,
+    struct jpos_array *a)
+{
+	struct cur c = { text, text + len, 1, 1 };
+	char got[256];
+	int found = 0;
+
+	memset(a, 0, sizeof(*a));
+	ws(&c);
+	if (c.p >= c.end || *c.p != '{')
+		return -1;
+	adv(&c);
+	for (;;) {
+		ws(&c);
+		if (skip_string(&c, got, sizeof(got)) < 0)
+			goto fail;	/* also {} */
+		ws(&c);
+		if (c.p >= c.end || *c.p != ':')
+			goto fail;
+		adv(&c);
+		ws(&c);
+		if (strcmp(got, key) == 0) {
+			if (found || split_array(&c, text, a) < 0)
+				goto fail;
+			found = 1;
+		} else if (skip_value(&c, 1) < 0)
+			goto fail;
+		ws(&c);
+		if (c.p < c.end && *c.p == ',') {
+			adv(&c);
+			continue;
+		}
+		if (c.p < c.end && *c.p == '}')
+			break;
+		goto fail;
+	}
+	adv(&c);
+	ws(&c);
+	if (found && c.p == c.end)
+		return 0;
+fail:
+	jpos_array_free(a);
+	return -1;
+}
+
+void
+jpos_array_free(struct jpos_array *a)
+{
+	free(a->elem);
+	memset(a, 0, sizeof(*a));
 }

@@ -6,23 +6,51 @@
 #include <string.h>
 
 #include "conf.h"
+#include "jpos.h"
 #include "unit.h"
 
 /* Loads text and returns the error text ("" when it loaded). */
 static char errs[8192];
 
+static const char *
+text_of(const struct buf *b)
+{
+	return b->data != NULL ? b->data : "";
+}
+
 static struct conf *
 load(const char *text)
 {
-	struct diag d = { 0 };
+	struct diag d = { 0 }, w = { 0 };
 	struct conf *c = conf_load_buffer("t.json", text, strlen(text), &d);
+	struct conf *cw = conf_load_buffer_whole("t.json", text, strlen(text),
+	    &w);
 
-	snprintf(errs, sizeof(errs), "%s%s", d.errors.data ? d.errors.data : "",
-	    d.warnings.data ? d.warnings.data : "");
+	snprintf(errs, sizeof(errs), "%s%s", text_of(&d.errors),
+	    text_of(&d.warnings));
 	if (c == NULL)
 		ck_assert_int_gt(d.nerrors, 0);
+	/* Every test also checks that the loader, which parses providers
+	 * one at a time, says what one parse of the whole text says. */
+	ck_assert_str_eq(text_of(&d.errors), text_of(&w.errors));
+	ck_assert_str_eq(text_of(&d.warnings), text_of(&w.warnings));
+	ck_assert_int_eq(d.nerrors, w.nerrors);
+	ck_assert_int_eq(d.nwarnings, w.nwarnings);
+	ck_assert_int_eq(c == NULL, cw == NULL);
+	conf_free(cw);
 	diag_free(&d);
+	diag_free(&w);
 	return c;
+}
+
+/* The whole diagnostics text. */
+static void
+expect_exactly(const char *text, const char *msg)
+{
+	struct conf *c = load(text);
+
+	ck_assert_msg(c == NULL, "loaded: %s", text);
+	ck_assert_str_eq(errs, msg);
 }
 
 static void
@@ -390,6 +418,187 @@ START_TEST(messages_stay_on_one_line)
 }
 END_TEST
 
+/* The loader parses the top level without the providers, then each
+ * provider on its own; positions and the choice of the first error must
+ * be those of one parse of the whole file (load() compares the two). */
+START_TEST(streamed_syntax_errors)
+{
+	/* In the 3rd provider, on a line after its first. */
+	expect_exactly("{\n \"public_url\": \"https://a.example\",\n"
+	    " \"providers\": [" PROV("") ",\n  " PROV("") ",\n"
+	    "  {\"name\": \"Z\",\n   \"domains\": [\"z.org\" \"y.org\"]}\n ]\n}\n",
+	    "t.json:6:30: ']' expected near '\"y.org\"'\n");
+	/* In the first provider, on the line of the '['. */
+	expect_exactly("{\"providers\": [{\"name\": \"X\", \"domains\": [\"x.org\",]}]}",
+	    "t.json:1:50: unexpected token near ']'\n");
+	/* After a provider on the same line, behind characters of several
+	 * bytes: columns count characters. */
+	expect_exactly("{\"providers\": [{\"name\": \"\xc3\xa9\xe2\x82\xac\"}, {\"name\": tru}]}",
+	    "t.json:1:43: invalid token near 'tru'\n");
+	/* A duplicate key in a provider. */
+	expect_exactly("{\"providers\": [" PROV("") ",\n" PROV(",\"name\":\"Y\"") "]}",
+	    "t.json:2:118: duplicate object key near '\"name\"'\n");
+	/* A duplicate top-level key after the providers. */
+	expect_exactly("{\"providers\": [\n" PROV("") "\n],\n \"healthz\": true, \"healthz\": false}",
+	    "t.json:4:27: duplicate object key near '\"healthz\"'\n");
+	/* After the ']' on its line, behind tabs and a CRLF. */
+	expect_exactly("{\"providers\": [\r\n\t" PROV("") "\t],\t\"a\": tru}",
+	    "t.json:2:125: invalid token near 'tru'\n");
+	expect_exactly("{\"providers\": [" PROV("") "], \"a\": tru}",
+	    "t.json:1:138: invalid token near 'tru'\n");
+	/* Errors both in a provider and after the ']': the provider's. */
+	expect_exactly("{\"providers\": [" PROV("") ", {\"name\": \"X\",}], \"a\": tru}",
+	    "t.json:1:143: string or '}' expected near '}'\n");
+	/* Errors both before the '[' and in a provider: the first. */
+	expect_exactly("{\"healthz\": tru, \"providers\": [{\"name\": \"X\",}]}",
+	    "t.json:1:15: invalid token near 'tru'\n");
+	/* A provider's error replaces the warnings and errors before it. */
+	expect_exactly("{\"zzz\": 1, \"providers\": [" PROV(",\"short_name\":\"0123456789abcdef\"") ",\n {\"a\": 01}]}",
+	    "t.json:2:8: invalid token near '0'\n");
+	/* Control characters and bytes that are not UTF-8. */
+	expect_exactly("{\"providers\": [" PROV("") ",\n {\"name\": \"a\tb\"}]}",
+	    "t.json:2:12: control character 0x9 near '\"a'\n");
+	expect_exactly("{\"providers\": [" PROV("") ",\n {\"name\": \"a\xff" "b\"}]}",
+	    "t.json:2:12: unable to decode byte 0xff near '\"a'\n");
+	/* What the loader leaves to the whole parse. */
+	expect_exactly("{\"providers\": [" PROV("") ",]}", "t.json:1:129: unexpected token near ']'\n");
+	expect_exactly("{\"providers\": [" PROV("") " " PROV("") "]}", "t.json:1:129: ']' expected near '{'\n");
+	expect_exactly("{\"providers\": [1]}", "t.json:1:16: providers[0]: expected an object, found an integer\n");
+	expect_exactly("{\"providers\": {}}", "t.json:1:15: providers: expected an array, found an object\n");
+	expect_exactly("{\"providers\": [" PROV("") "], \"providers\": []}", "t.json:1:141: duplicate object key near '\"providers\"'\n");
+	expect_exactly("{\"providers\": [" PROV("") "]} x", "t.json:1:131: end of file expected near 'x'\n");
+	/* Found by a fuzzer: a string that begins in a provider and ends
+	 * after it. */
+	expect_exactly("{\"providers\": [{\"name\": null\"a}]}\n", "t.json:1:33: unexpected newline near '\"a}]}'\n");
+	expect_exactly("{\"public_url\": \"https://a.example\"}", "t.json:1:1: missing required key \"providers\"\n");
+	expect_exactly("{\"providers\": []}", "t.json:1:15: providers: must list at least one provider\n");
+}
+END_TEST
+
+START_TEST(streamed_semantic_errors)
+{
+	expect_exactly("{\"providers\": [\n " PROV("") ",\n "
+	    PROV(",\"webmial\":\"https://w.x.org\"") ",\n "
+	    "{\"name\":\"Y\",\"domains\":[\"y.org\",\"x.org\"],\"servers\":[{\"protocol\":\"imap\",\"host\":\"h.y.org\",\"port\":0,\"security\":\"ssl\"}]}\n"
+	    "],\n \"zzz\": 1}",
+	    "t.json:6:2: zzz: unknown key \"zzz\"\n"
+	    "t.json:3:114: providers[1].webmial: unknown key \"webmial\" (did you mean \"webmail\"?)\n"
+	    "t.json:4:96: providers[2].servers[0].port: expected integer 1-65535, found 0\n"
+	    "t.json: providers[1].id: id \"x.org\" already used by providers[0]\n");
+}
+END_TEST
+
+/* Which texts the loader takes one provider at a time. */
+START_TEST(jpos_split_finds_elements)
+{
+	static const char *const whole[] = {
+		"{\"providers\": [{},]}", "{\"providers\": [{} {}]}",
+		"{\"providers\": [1]}", "{\"providers\": {}}",
+		"{\"providers\": [], \"providers\": []}",
+		"{\"providers\": []} x", "{\"a\": 1}", "[]", "",
+		"{\"providers\": [{\"a\": " "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+		    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}]}",
+		"{\"providers\": [{\"a\": \"\\u12\"}]}", "{\"providers\": [{}",
+		"{\"providers\": [{\"a\": null\"b}]}", "{\"a\": , \"providers\": [{}]}",
+	};
+	const char *t = "{\"x\": [1, {}],\n \"pro\\u0076iders\": [ {\"\xc3\xa9\": {}},\n"
+	    "\t{ }\n  ], \"y\": tru}";
+	struct jpos_array a;
+
+	ck_assert_int_eq(jpos_split(t, strlen(t), "providers", &a), 0);
+	ck_assert_uint_eq(a.n, 2);
+	ck_assert_uint_eq(a.open.off, 34);
+	ck_assert_int_eq(a.open.line, 2);
+	ck_assert_int_eq(a.open.col, 20);
+	ck_assert_uint_eq(a.elem[0].at.off, 36);
+	ck_assert_int_eq(a.elem[0].at.col, 22);
+	ck_assert_uint_eq(a.elem[0].len, 10);
+	ck_assert_int_eq(a.elem[1].at.line, 3);
+	ck_assert_int_eq(a.elem[1].at.col, 2);
+	ck_assert_uint_eq(a.elem[1].len, 3);
+	ck_assert_int_eq(a.close.line, 4);
+	ck_assert_int_eq(a.close.col, 3);
+	ck_assert_int_eq(t[a.close.off], ']');
+	jpos_array_free(&a);
+	for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++)
+		ck_assert_msg(jpos_split(whole[i], strlen(whole[i]),
+		    "providers", &a) < 0, "%s", whole[i]);
+}
+END_TEST
+
+/* Both ways give the same model. */
+START_TEST(streamed_same_model)
+{
+	const char *text = "{\"public_url\": \"https://a.example/\",\n"
+	    " \"providers\": [\n"
+	    "  {\"name\":\"X\",\"domains\":[\"x.org\",\"*.h.x.org\"],\"servers\":[" SRV("") ","
+	    "{\"protocol\":\"smtp\",\"host\":\"smtp.x.org\",\"port\":587,\"security\":\"starttls\",\"auth\":[\"OAuth2\",\"password-cleartext\"]}],"
+	    "\"oauth2\":{\"issuer\":\"https://i.x.org\",\"scope\":\"mail\",\"auth_url\":\"https://i.x.org/a\",\"token_url\":\"https://i.x.org/t\"}},\n"
+	    "  {\"id\":\"y.example\",\"name\":\"Y\",\"short_name\":\"y\",\"domains\":[\"y.org\",\"z.org\",\"w.org\"],"
+	    "\"servers\":[{\"protocol\":\"pop3\",\"host\":\"pop.y.org\",\"port\":995,\"security\":\"ssl\",\"username\":\"%EMAILLOCALPART%\",\"leave_messages_on_server\":true}],"
+	    "\"webmail\":\"https://w.y.org/\",\"mobileconfig\":{\"identifier\":\"org.y\"}},\n"
+	    "  {\"name\":\"V\",\"domains\":[\"v.org\"],\"servers\":[" SRV("") "]}\n ],\n"
+	    " \"healthz\": false}";
+	struct diag d = { 0 }, w = { 0 };
+	struct conf *a = conf_load_buffer("t.json", text, strlen(text), &d);
+	struct conf *b = conf_load_buffer_whole("t.json", text, strlen(text),
+	    &w);
+
+	ck_assert_msg(a != NULL && b != NULL, "%s", text_of(&d.errors));
+	ck_assert_str_eq(a->public_url, b->public_url);
+	ck_assert_int_eq(a->healthz, b->healthz);
+	ck_assert_uint_eq(a->nproviders, 3);
+	ck_assert_uint_eq(a->nproviders, b->nproviders);
+	for (size_t i = 0; i < a->nproviders; i++) {
+		const struct provider *p = &a->providers[i];
+		const struct provider *q = &b->providers[i];
+
+		ck_assert_uint_eq(p->index, q->index);
+		ck_assert_str_eq(p->id, q->id);
+		ck_assert_str_eq(p->name, q->name);
+		ck_assert_str_eq(p->short_name, q->short_name);
+		ck_assert_pstr_eq(p->webmail, q->webmail);
+		ck_assert_int_eq(p->oauth2 != NULL, q->oauth2 != NULL);
+		if (p->oauth2 != NULL) {
+			ck_assert_str_eq(p->oauth2->issuer, q->oauth2->issuer);
+			ck_assert_str_eq(p->oauth2->scope, q->oauth2->scope);
+			ck_assert_str_eq(p->oauth2->token_url,
+			    q->oauth2->token_url);
+		}
+		ck_assert_pstr_eq(p->mobileconfig.identifier,
+		    q->mobileconfig.identifier);
+		ck_assert_uint_eq(p->ndomains, q->ndomains);
+		for (size_t j = 0; j < p->ndomains; j++) {
+			ck_assert_str_eq(p->domains[j], q->domains[j]);
+			ck_assert_ptr_eq(conf_lookup(a, p->domains[j]), p);
+		}
+		ck_assert_uint_eq(p->nservers, q->nservers);
+		for (size_t j = 0; j < p->nservers; j++) {
+			const struct server *s = &p->servers[j];
+			const struct server *t = &q->servers[j];
+
+			ck_assert_int_eq(s->proto, t->proto);
+			ck_assert_int_eq(s->security, t->security);
+			ck_assert_uint_eq(s->port, t->port);
+			ck_assert_str_eq(s->host, t->host);
+			ck_assert_str_eq(s->username, t->username);
+			ck_assert_int_eq(s->leave_on_server, t->leave_on_server);
+			ck_assert_uint_eq(s->nauth, t->nauth);
+			for (size_t k = 0; k < s->nauth; k++)
+				ck_assert_int_eq(s->auth[k], t->auth[k]);
+		}
+	}
+	ck_assert_ptr_nonnull(a->providers[0].oauth2);
+	ck_assert_str_eq(a->providers[1].id, "y.example");
+	ck_assert_uint_eq(a->providers[0].servers[1].nauth, 2);
+	ck_assert_str_eq(conf_lookup(a, "a.h.x.org")->name, "X");
+	conf_free(a);
+	conf_free(b);
+	diag_free(&d);
+	diag_free(&w);
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -411,6 +620,10 @@ conf_suite(void)
 	tcase_add_test(tc, operations_errors);
 	tcase_add_test(tc, signing);
 	tcase_add_test(tc, messages_stay_on_one_line);
+	tcase_add_test(tc, streamed_syntax_errors);
+	tcase_add_test(tc, streamed_semantic_errors);
+	tcase_add_test(tc, jpos_split_finds_elements);
+	tcase_add_test(tc, streamed_same_model);
 	suite_add_tcase(s, tc);
 	return s;
 }
