@@ -27,6 +27,9 @@
 #define LISTEN_MAX 16
 /* Past this much discarded body the client is not worth a reply. */
 #define DISCARD_MAX (1024 * 1024)
+/* A connection keeps its reply buffer for the next reply up to this
+ * size; a bigger one (a long /metrics) goes back to the heap. */
+#define OUT_KEEP_MAX (64 * 1024)
 
 struct listener {
 	int fd;
@@ -49,6 +52,10 @@ struct conn {
 	bool too_large;
 	char *body;			/* allocated on the first POST */
 	size_t body_len;
+	/* The buffer of the connection's dynamic replies: its response
+	 * refers to it (MHD_RESPMEM_PERSISTENT) until sent, and the next
+	 * request on the connection comes only after that. */
+	struct buf out;
 	size_t discarded;
 	struct timespec start;		/* headers in */
 	/* For the request timeout: when this connection began to wait for a
@@ -107,8 +114,10 @@ mhd_query(const struct request *rq, const char *name)
 	    name);
 }
 
+/* Queues rp's answer. A dynamic body is sent from rp->body, which then
+ * becomes the connection's buffer for its next reply (with cs). */
 static enum MHD_Result
-queue_reply(struct MHD_Connection *c, struct reply *rp)
+queue_reply(struct MHD_Connection *c, struct conn *cs, struct reply *rp)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
@@ -117,8 +126,15 @@ queue_reply(struct MHD_Connection *c, struct reply *rp)
 	if (rp->blob != NULL && rp->nheaders == 0)
 		return MHD_queue_response(c, rp->status, rp->blob->resp);
 	if (rp->blob != NULL) {
+		/* Copied: a reload may free the blob before it is sent. */
 		r = MHD_create_response_from_buffer(rp->blob->len,
 		    (void *)rp->blob->data, MHD_RESPMEM_MUST_COPY);
+	} else if (cs != NULL && rp->body.cap <= OUT_KEEP_MAX) {
+		r = MHD_create_response_from_buffer(rp->body.len,
+		    rp->body.data, MHD_RESPMEM_PERSISTENT);
+		buf_free(&cs->out);
+		cs->out = rp->body;
+		memset(&rp->body, 0, sizeof(rp->body));
 	} else {
 		len = rp->body.len;
 		r = MHD_create_response_from_buffer(len, buf_steal(&rp->body),
@@ -270,7 +286,7 @@ framing_ambiguous(struct MHD_Connection *c)
 }
 
 static enum MHD_Result
-answer_early(struct MHD_Connection *c, const struct conn *cs,
+answer_early(struct MHD_Connection *c, struct conn *cs,
     const char *method, const char *url, unsigned int status,
     const char *text)
 {
@@ -280,7 +296,7 @@ answer_early(struct MHD_Connection *c, const struct conn *cs,
 	reply_text(&rp, status, "%s", text);
 	rp.endpoint = "other";
 	account(c, cs, method, url, NULL, &rp);
-	ret = queue_reply(c, &rp);
+	ret = queue_reply(c, NULL, &rp);
 	reply_free(&rp);
 	return ret;
 }
@@ -375,9 +391,14 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		return answer_early(c, cs, method, url, 503,
 		    "no configuration loaded");
 	rq.site = s;
+	/* Endpoints write into the connection's buffer, grown by earlier
+	 * replies: no allocation for most answers. */
+	rp.body = cs->out;
+	rp.body.len = 0;
+	memset(&cs->out, 0, sizeof(cs->out));
 	route(&rq, &rp);
 	account(c, cs, method, url, s, &rp);
-	ret = queue_reply(c, &rp);
+	ret = queue_reply(c, cs, &rp);
 	site_release(s);
 	reply_free(&rp);
 	return ret;
@@ -435,6 +456,7 @@ connection(void *cls, struct MHD_Connection *c, void **socket_context,
 				cs->next->prev = cs->prev;
 			pthread_mutex_unlock(&conns_lock);
 			free(cs->body);
+			buf_free(&cs->out);
 			free(cs);
 			metrics_connections(-1);
 		}

@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "accesslog.h"
 #include "metrics.h"
@@ -208,6 +210,50 @@ START_TEST(metrics_threads)
 }
 END_TEST
 
+static void
+same_as_libc(time_t t)
+{
+	struct tm mine, *libc;
+
+	/* glibc's gmtime() does not go through gmtime_r(): it is the C
+	 * library's own answer, where gmtime_r() is src/gmtime.c's. */
+	ck_assert_ptr_eq(gmtime_r(&t, &mine), &mine);
+	libc = gmtime(&t);
+	ck_assert_ptr_nonnull(libc);
+	ck_assert_msg(mine.tm_year == libc->tm_year &&
+	    mine.tm_mon == libc->tm_mon && mine.tm_mday == libc->tm_mday &&
+	    mine.tm_hour == libc->tm_hour && mine.tm_min == libc->tm_min &&
+	    mine.tm_sec == libc->tm_sec && mine.tm_wday == libc->tm_wday &&
+	    mine.tm_yday == libc->tm_yday && mine.tm_isdst == 0 &&
+	    mine.tm_gmtoff == 0, "gmtime_r(%lld) differs", (long long)t);
+}
+
+START_TEST(gmtime_lock_free)
+{
+	static const time_t fixed[] = {
+		0, -1, 86399, 86400, -86400, 951782400 /* 2000-02-29 */,
+		951868800 /* 2000-03-01 */, 4107542400 /* 2100-03-01 */,
+		1795305600 /* 2026-11-22 */, 253402300799 /* 9999-12-31 */,
+		-2208988800 /* 1900-01-01 */, -62135596800 /* 0001-01-01 */,
+		-62167219200 /* 0000-01-01 */, -62198755200 /* -0001-01-01 */,
+		67768036191676799LL,	/* the last second tm_year holds */
+	};
+	struct tm tm;
+	time_t t;
+
+	for (size_t i = 0; i < ARRAY_LEN(fixed); i++)
+		same_as_libc(fixed[i]);
+	/* Every day from 1600 to 2400, at a second that moves. */
+	for (t = -11676096000LL; t < 13569465600LL; t += 86400 + 7)
+		same_as_libc(t);
+	/* Out of tm_year's range. */
+	t = 67768036191676800LL;
+	errno = 0;
+	ck_assert_ptr_null(gmtime_r(&t, &tm));
+	ck_assert_int_eq(errno, EOVERFLOW);
+}
+END_TEST
+
 static Suite *
 ops_suite(void)
 {
@@ -221,6 +267,7 @@ ops_suite(void)
 	tcase_add_test(tc, access_long_fields);
 	tcase_add_test(tc, metrics_text);
 	tcase_add_test(tc, metrics_threads);
+	tcase_add_test(tc, gmtime_lock_free);
 	suite_add_tcase(s, tc);
 	return s;
 }
