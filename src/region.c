@@ -39,18 +39,19 @@ region_free(struct region *r)
 	free(r);
 }
 
-void *
-region_alloc(struct region *r, size_t n)
+/* n bytes at the given alignment (a power of two, at most 16). */
+static void *
+take(struct region *r, size_t n, size_t align)
 {
 	struct chunk *c = r->head;
+	size_t at = c != NULL ? (c->used + align - 1) & ~(align - 1) : 0;
 
-	n = (n + 15) & ~(size_t)15;
-	if (c == NULL || c->size - c->used < n) {
+	if (c == NULL || at > c->size || c->size - at < n) {
 		size_t size = n > REGION_CHUNK ? n : REGION_CHUNK;
 
 		c = xmalloc(sizeof(*c) + size);
-		c->used = 0;
 		c->size = size;
+		at = 0;
 		/* A large one-off block goes behind the current chunk, so
 		 * the current chunk keeps serving small allocations. */
 		if (r->head != NULL && n > REGION_CHUNK) {
@@ -62,8 +63,15 @@ region_alloc(struct region *r, size_t n)
 		}
 		r->total += sizeof(*c) + size;
 	}
-	void *p = c->data + c->used;
-	c->used += n;
+	c->used = at + n;
+	return c->data + at;
+}
+
+void *
+region_alloc(struct region *r, size_t n)
+{
+	void *p = take(r, n, 16);
+
 	memset(p, 0, n);
 	return p;
 }
@@ -77,10 +85,12 @@ region_memdup(struct region *r, const void *p, size_t n)
 	return q;
 }
 
+/* Strings are packed: the domains of a big config are half the size
+ * they would be at 16 bytes each. */
 char *
 region_strndup(struct region *r, const char *s, size_t n)
 {
-	char *q = region_alloc(r, n + 1);
+	char *q = take(r, n + 1, 1);
 
 	memcpy(q, s, n);
 	q[n] = '\0';
