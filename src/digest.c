@@ -4,6 +4,7 @@
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <nettle/sha1.h>
 
 #include "digest.h"
 #include "log.h"
@@ -36,14 +37,15 @@ digest_sha256_b64(const void *data, size_t len, char out[DIGEST_B64_LEN + 1])
 void
 uuid_v5(const uint8_t ns[16], const char *name, char out[UUID_STR_LEN + 1])
 {
-	gnutls_hash_hd_t hd;
-	uint8_t h[20];
+	/* nettle's SHA-1 directly: a context on the stack, where GnuTLS's
+	 * hash API allocates one per call (four per Apple profile). */
+	struct sha1_ctx ctx;
+	uint8_t h[SHA1_DIGEST_SIZE];
 
-	if (gnutls_hash_init(&hd, GNUTLS_DIG_SHA1) < 0)
-		fatalx("SHA-1 unavailable");
-	gnutls_hash(hd, ns, 16);
-	gnutls_hash(hd, name, strlen(name));
-	gnutls_hash_deinit(hd, h);
+	sha1_init(&ctx);
+	sha1_update(&ctx, 16, ns);
+	sha1_update(&ctx, strlen(name), (const uint8_t *)name);
+	sha1_digest(&ctx, sizeof(h), h);
 	h[6] = (uint8_t)((h[6] & 0x0f) | 0x50);	/* version 5 */
 	h[8] = (uint8_t)((h[8] & 0x3f) | 0x80);	/* RFC 4122 variant */
 	/* 8-4-4-4-12 uppercase hex digits; no snprintf() on a path run per
