@@ -53,15 +53,18 @@ splice_fill(const struct splice *sp, const struct splice_values *v,
 		}
 		total += esc[w];
 	}
+	/* Room for all of it once; then plain copies. */
 	buf_reserve(out, total);
 	for (size_t i = 0; i < sp->nholes; i++) {
 		const struct splice_hole *h = &sp->holes[i];
 		enum hole w = h->what;
 
-		buf_add(out, sp->data + at, h->off - at);
-		if (esc[w] == v->len[w])
-			buf_add(out, v->s[w], v->len[w]);
-		else
+		memcpy(out->data + out->len, sp->data + at, h->off - at);
+		out->len += h->off - at;
+		if (esc[w] == v->len[w]) {
+			memcpy(out->data + out->len, v->s[w], v->len[w]);
+			out->len += v->len[w];
+		} else
 			buf_xml_escape(out, v->s[w], v->len[w]);
 		at = h->off;
 	}

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include <libxml/parser.h>
 
@@ -21,6 +22,7 @@ static const char text[] = "{\"providers\":[{\"name\":\"X\",\"domains\":"
 
 static atomic_bool stop;
 static atomic_ulong bad;
+static atomic_int ran;		/* readers that have read once */
 
 static struct site *
 new_site(void)
@@ -59,7 +61,8 @@ reader(void *arg)
 		    "imap.x.org", 10) == NULL)
 			atomic_fetch_add(&bad, 1);
 		site_release(s);
-		(*n)++;
+		if ((*n)++ == 0)
+			atomic_fetch_add(&ran, 1);
 	}
 	return NULL;
 }
@@ -85,6 +88,10 @@ START_TEST(publish_while_in_use)
 		ck_assert_uint_eq(s->generation, s->conf->generation);
 		site_release(s);
 	}
+	/* On a busy machine a reader may not have been scheduled yet: give
+	 * each the time to read once (bounded), then stop them. */
+	for (int k = 0; k < 3000 && atomic_load(&ran) < READERS; k++)
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
 	atomic_store(&stop, true);
 	for (int i = 0; i < READERS; i++)
 		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
