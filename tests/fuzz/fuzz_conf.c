@@ -1,6 +1,8 @@
 /* The config loader: JSON syntax, every validation rule, the JSON path to
  * line:column scan behind the error messages, and, for a config that
- * loads, rendering every per-provider document from it. */
+ * loads, rendering every per-provider document from it. The loader parses
+ * the providers one at a time; what it says must be byte for byte what
+ * one parse of the whole text says. */
 #include "config.h"
 
 #include <string.h>
@@ -42,6 +44,27 @@ check_messages(const char *msgs, const char *text, size_t len)
 	}
 }
 
+/* Both loaders agree: the same verdict, errors and warnings. */
+static void
+check_whole(const char *text, size_t size, const struct conf *c,
+    const struct diag *d)
+{
+	struct diag w = { 0 };
+	struct conf *cw = conf_load_buffer_whole(NAME, text, size, &w);
+
+	FUZZ_ASSERT((c == NULL) == (cw == NULL));
+	FUZZ_ASSERT(d->nerrors == w.nerrors && d->nwarnings == w.nwarnings);
+	FUZZ_ASSERT(d->errors.len == w.errors.len && (d->errors.len == 0 ||
+	    memcmp(d->errors.data, w.errors.data, d->errors.len) == 0));
+	FUZZ_ASSERT(d->warnings.len == w.warnings.len &&
+	    (d->warnings.len == 0 ||
+	    memcmp(d->warnings.data, w.warnings.data, d->warnings.len) == 0));
+	if (c != NULL)
+		FUZZ_ASSERT(c->nproviders == cw->nproviders);
+	conf_free(cw);
+	diag_free(&w);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -49,6 +72,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct conf *c;
 
 	c = conf_load_buffer(NAME, (const char *)data, size, &d);
+	check_whole((const char *)data, size, c, &d);
 	if (c == NULL) {
 		FUZZ_ASSERT(d.nerrors > 0 && d.errors.len > 0);
 		check_messages(d.errors.data, (const char *)data, size);
