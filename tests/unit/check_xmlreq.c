@@ -428,6 +428,8 @@ START_TEST(well_formedness)
 		"<?xml version=\"2.0\"?><Autodiscover/>",
 		"<?xml version=\"1.\"?><Autodiscover/>",
 		"<?xml version=\"1.0\"encoding=\"utf-8\"?><Autodiscover/>",
+		"<?xml version=\"1.0\" encoding=\"utf-8\"standalone=\"yes\"?>"
+		    "<Autodiscover/>",
 		"<?xml version=\"1.0\" standalone=\"yes\" encoding=\"utf-8\"?>"
 		    "<Autodiscover/>",
 		"<?xml version=\"1.0\" standalone=\"maybe\"?><Autodiscover/>",
