@@ -186,6 +186,41 @@ buf_ctl_escape(struct buf *b, const char *s, size_t len)
 	buf_add(b, s + run, len - run);
 }
 
+long
+utf8_decode(const unsigned char *s, size_t n, size_t *len)
+{
+	unsigned char c = s[0];
+	size_t k;
+	long cp;
+
+	*len = 1;
+	if (c < 0x80)
+		return c;
+	if (c >= 0xc2 && c <= 0xdf) {
+		k = 1;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		k = 2;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		k = 3;
+		cp = c & 0x07;
+	} else
+		return -1;
+	if (n <= k)
+		return -1;
+	for (size_t i = 1; i <= k; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 ||
+	    cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*len = k + 1;
+	return cp;
+}
+
 char
 ascii_tolower(char c)
 {

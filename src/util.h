@@ -38,6 +38,11 @@ void buf_html_escape(struct buf *b, const char *s);
 void buf_ctl_escape(struct buf *b, const char *s, size_t len);
 
 /* ASCII-only case helpers: protocol tokens are ASCII, locale must not matter. */
+/* The code point of the UTF-8 sequence at s (n > 0 bytes left), with its
+ * length in *len; -1 if it is not one (truncated, overlong, a surrogate,
+ * past U+10FFFF). */
+long utf8_decode(const unsigned char *s, size_t n, size_t *len);
+
 int ascii_strcasecmp(const char *a, const char *b);
 int ascii_strncasecmp(const char *a, const char *b, size_t n);
 char ascii_tolower(char c);

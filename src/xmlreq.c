@@ -207,43 +207,6 @@ raw_text(struct rd *r, const char *s, size_t n)
 
 /* ---- characters ---------------------------------------------------- */
 
-/* The code point of the UTF-8 sequence at s (n > 0 bytes left), -1 if it
- * is not one (truncated, overlong, a surrogate, past U+10FFFF). */
-static long
-utf8_at(const unsigned char *s, size_t n, size_t *len)
-{
-	unsigned char c = s[0];
-	size_t k;
-	long cp;
-
-	*len = 1;
-	if (c < 0x80)
-		return c;
-	if (c >= 0xc2 && c <= 0xdf) {
-		k = 1;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		k = 2;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		k = 3;
-		cp = c & 0x07;
-	} else
-		return -1;
-	if (n <= k)
-		return -1;
-	for (size_t i = 1; i <= k; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return -1;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 ||
-	    cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	*len = k + 1;
-	return cp;
-}
-
 static size_t
 utf8_put(char *out, long c)
 {
@@ -301,7 +264,7 @@ valid_chars(const char *s, size_t n, bool ascii)
 		}
 		if (ascii && u[i] >= 0x80)
 			return false;
-		long c = utf8_at(u + i, n - i, &len);
+		long c = utf8_decode(u + i, n - i, &len);
 		if (c < 0 || !is_char(c))
 			return false;
 		i += len;
@@ -393,7 +356,8 @@ name(struct rd *r, size_t *colons)
 			p++;
 			continue;
 		}
-		c = utf8_at((const unsigned char *)p, (size_t)(end - p), &len);
+		c = utf8_decode((const unsigned char *)p, (size_t)(end - p),
+		    &len);
 		if (c < 0 || !(p == start ? name_start(c) : name_char(c)))
 			break;
 		p += len;
@@ -420,7 +384,7 @@ qname(struct rd *r, struct qname *q)
 	colon = memchr(q->s, ':', q->len);
 	q->plen = (size_t)(colon - q->s);
 	if (colons > 1 || q->plen == 0 || q->plen + 1 == q->len ||
-	    !name_start(utf8_at((const unsigned char *)colon + 1,
+	    !name_start(utf8_decode((const unsigned char *)colon + 1,
 	    q->len - q->plen - 1, &len)))
 		return bad(r);
 	return true;
