@@ -94,7 +94,7 @@ struct limits {
 	unsigned int body_max;		/* bytes of request body accepted */
 };
 
-#define LIMITS_DEFAULT { 0, 1024, 0, 15, 30, 16 * 1024, 8 * 1024 }
+#define LIMITS_DEFAULT { 0, 1024, 0, 15, 30, 8 * 1024, 8 * 1024 }
 
 /* Direct HTTPS ("tls"): one certificate for every TLS socket. */
 struct tls_conf {

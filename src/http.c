@@ -84,7 +84,7 @@ http_default_opts(struct http_opts *o)
 	o->per_ip_limit = 0;
 	o->timeout = 15;
 	o->request_timeout = 30;
-	o->header_max = 16 * 1024;
+	o->header_max = 8 * 1024;
 	o->body_max = HTTP_BODY_MAX;
 	o->tls = NULL;
 }

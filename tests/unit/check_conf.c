@@ -286,7 +286,7 @@ START_TEST(operations_defaults)
 	ck_assert_uint_eq(c->limits.per_ip, 0);
 	ck_assert_uint_eq(c->limits.timeout, 15);
 	ck_assert_uint_eq(c->limits.request_timeout, 30);
-	ck_assert_uint_eq(c->limits.header_max, 16384);
+	ck_assert_uint_eq(c->limits.header_max, 8192);
 	ck_assert_uint_eq(c->limits.body_max, 8192);
 	ck_assert_ptr_null(c->access_log);
 	ck_assert(!c->log_full_addresses);
@@ -296,7 +296,7 @@ START_TEST(operations_defaults)
 	conf_free(c);
 
 	c = load(OPS("\"limits\":{\"threads\":3,\"connections\":50,"
-	    "\"connections_per_ip\":5,\"timeout\":2,\"request_timeout\":7,\"header_max\":8192,"
+	    "\"connections_per_ip\":5,\"timeout\":2,\"request_timeout\":7,\"header_max\":12288,"
 	    "\"body_max\":2048},\"access_log\":\"/var/log/a.log\","
 	    "\"log_full_addresses\":true,\"healthz\":false,\"metrics\":false,"
 	    "\"tls\":{\"certificate\":\"/c.pem\",\"key\":\"/k.pem\","
@@ -307,7 +307,7 @@ START_TEST(operations_defaults)
 	ck_assert_uint_eq(c->limits.per_ip, 5);
 	ck_assert_uint_eq(c->limits.timeout, 2);
 	ck_assert_uint_eq(c->limits.request_timeout, 7);
-	ck_assert_uint_eq(c->limits.header_max, 8192);
+	ck_assert_uint_eq(c->limits.header_max, 12288);
 	ck_assert_uint_eq(c->limits.body_max, 2048);
 	ck_assert_str_eq(c->access_log, "/var/log/a.log");
 	ck_assert(c->log_full_addresses);
