@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
@@ -10,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,10 +36,12 @@
 
 struct listener {
 	int fd;
-	int family;
 	unsigned int port;
 	char text[80];
 	struct MHD_Daemon *d;
+	int placeholder;	/* the socket d "listens" on, see below */
+	/* Connections handed to d and not closed yet. */
+	atomic_uint conns;
 };
 
 static struct listener listeners[LISTEN_MAX];
@@ -73,6 +78,113 @@ static pthread_cond_t sweeper_cv = PTHREAD_COND_INITIALIZER;
 static struct conn *conns;
 static pthread_t sweeper;
 static bool sweeper_running, sweeper_stop;
+
+/* ---- accepting ------------------------------------------------------
+ * The daemon accepts connections itself and hands them to libmicrohttpd
+ * (MHD_add_connection), which never sees the listening sockets. Letting
+ * it listen went wrong at exit in two ways: MHD_quiesce_daemon(), the way
+ * to stop accepting while requests finish, races with libmicrohttpd's
+ * own epoll workers, which removes the listening socket from their epoll
+ * sets at the same moment, and 0.9.75 aborts the process when a worker
+ * loses ("Failed to remove listen FD from epoll set", seen in make check);
+ * and MHD_stop_daemon() shuts a listening socket down, which would kill a
+ * socket systemd passed and keeps for the next start. Here the acceptor
+ * thread stops at http_stop() and leaves the sockets, and what waits in
+ * their queues, as they are. A thread pool needs a listening socket of
+ * its own: each daemon gets a placeholder, an unnamed local socket no one
+ * connects to. */
+
+#define ACCEPT_BATCH 32
+#define FULL_RECHECK_MS 100
+
+static pthread_t acceptor;
+static bool acceptor_running;
+static atomic_bool acceptor_stop;
+static int acceptor_wake = -1;		/* eventfd */
+
+/* At limits.connections: the rest wait in the listen queue. */
+static bool
+listener_full(struct listener *l)
+{
+	return atomic_load(&l->conns) >= opts.conn_limit;
+}
+
+static void
+accept_some(struct listener *l)
+{
+	for (int k = 0; k < ACCEPT_BATCH && !listener_full(l); k++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				log_warn("accept on %s", l->text);
+				/* Out of descriptors: a breath, not a spin. */
+				nanosleep(&(struct timespec){ 0, 10000000 },
+				    NULL);
+			}
+			return;
+		}
+		/* Counted until connection() hears it closed; MHD closes
+		 * the socket itself when it cannot take it (the per-address
+		 * limit). */
+		atomic_fetch_add(&l->conns, 1);
+		if (MHD_add_connection(l->d, fd, (struct sockaddr *)&ss, len) !=
+		    MHD_YES)
+			atomic_fetch_sub(&l->conns, 1);
+	}
+}
+
+static void *
+accept_loop(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&acceptor_stop)) {
+		struct pollfd pfd[LISTEN_MAX + 1];
+		size_t idx[LISTEN_MAX], n = 0;
+		bool full = false;
+
+		for (size_t i = 0; i < nlisteners; i++) {
+			if (listener_full(&listeners[i])) {
+				full = true;
+				continue;
+			}
+			pfd[n] = (struct pollfd){ listeners[i].fd, POLLIN, 0 };
+			idx[n++] = i;
+		}
+		pfd[n] = (struct pollfd){ acceptor_wake, POLLIN, 0 };
+		if (poll(pfd, n + 1, full ? FULL_RECHECK_MS : -1) < 0) {
+			if (errno != EINTR)
+				fatal("poll");
+			continue;
+		}
+		for (size_t k = 0; k < n; k++)
+			if (pfd[k].revents != 0)
+				accept_some(&listeners[idx[k]]);
+	}
+	return NULL;
+}
+
+static int
+placeholder_socket(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0);
+
+	/* A bind with the family alone picks an unused abstract name. */
+	if (fd >= 0 && (bind(fd, (struct sockaddr *)&sa,
+	    sizeof(sa.sun_family)) < 0 || listen(fd, 1) < 0)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
 
 void
 http_default_opts(struct http_opts *o)
@@ -426,7 +538,8 @@ static void
 connection(void *cls, struct MHD_Connection *c, void **socket_context,
     enum MHD_ConnectionNotificationCode toe)
 {
-	(void)cls;
+	struct listener *l = cls;
+
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		struct conn *cs = xcalloc(1, sizeof(*cs));
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
@@ -461,6 +574,7 @@ connection(void *cls, struct MHD_Connection *c, void **socket_context,
 			metrics_connections(-1);
 		}
 		*socket_context = NULL;
+		atomic_fetch_sub(&l->conns, 1);
 	}
 }
 
@@ -512,7 +626,8 @@ http_listen(const struct listen_addr *addrs, size_t n)
 			return -1;
 		}
 		listeners[nlisteners].fd = fd;
-		listeners[nlisteners].family = family;
+		listeners[nlisteners].placeholder = -1;
+		atomic_store(&listeners[nlisteners].conns, 0);
 		listeners[nlisteners].port = ntohs(family == AF_INET6 ?
 		    ((const struct sockaddr_in6 *)&a->ss)->sin6_port :
 		    ((const struct sockaddr_in *)&a->ss)->sin_port);
@@ -560,7 +675,8 @@ http_adopt(int fd)
 	}
 	l = &listeners[nlisteners++];
 	l->fd = fd;
-	l->family = ss.ss_family;
+	l->placeholder = -1;
+	atomic_store(&l->conns, 0);
 	if (ss.ss_family == AF_INET) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 
@@ -585,9 +701,6 @@ http_start(const struct http_opts *o)
 		struct listener *l = &listeners[i];
 		unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD |
 		    MHD_USE_ITC | MHD_USE_ERROR_LOG;
-
-		if (l->family == AF_INET6)
-			flags |= MHD_USE_IPv6;
 		struct MHD_OptionItem mo[16];
 		size_t n = 0;
 		bool tls = false;
@@ -599,7 +712,11 @@ http_start(const struct http_opts *o)
 #define OPT(o, v, p) mo[n++] = (struct MHD_OptionItem){ (o), (v), (p) }
 		/* The logger first, or MHD prints to stderr before it. */
 		OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, NULL);
-		OPT(MHD_OPTION_LISTEN_SOCKET, l->fd, NULL);
+		if ((l->placeholder = placeholder_socket()) < 0) {
+			log_warn("socket");
+			return -1;
+		}
+		OPT(MHD_OPTION_LISTEN_SOCKET, l->placeholder, NULL);
 		if (o->threads > 1)
 			OPT(MHD_OPTION_THREAD_POOL_SIZE, o->threads, NULL);
 		OPT(MHD_OPTION_CONNECTION_LIMIT, o->conn_limit, NULL);
@@ -608,7 +725,7 @@ http_start(const struct http_opts *o)
 		OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)o->header_max,
 		    NULL);
 		OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, NULL);
-		OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)connection, NULL);
+		OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)connection, l);
 		if (tls) {
 			flags |= MHD_USE_TLS;
 			/* Both fields: MHD's option array reads one or the
@@ -628,6 +745,14 @@ http_start(const struct http_opts *o)
 		}
 		log_info("listening on %s%s", l->text, tls ? " (TLS)" : "");
 	}
+	acceptor_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	atomic_store(&acceptor_stop, false);
+	if (acceptor_wake < 0 ||
+	    pthread_create(&acceptor, NULL, accept_loop, NULL) != 0) {
+		log_warnx("cannot start the accepting thread");
+		return -1;
+	}
+	acceptor_running = true;
 	sweeper_stop = false;
 	if (pthread_create(&sweeper, NULL, sweep, NULL) != 0) {
 		log_warnx("cannot start the request timeout thread");
@@ -652,12 +777,23 @@ http_stop(unsigned int timeout_ms)
 		sweeper_running = false;
 	}
 
+	/* No new connection from here on; the listening sockets stay as
+	 * they are (a passed one goes back to systemd with its queue). */
+	if (acceptor_running) {
+		uint64_t one = 1;
+
+		atomic_store(&acceptor_stop, true);
+		if (write(acceptor_wake, &one, sizeof(one)) < 0)
+			log_warn("waking the accepting thread");
+		pthread_join(acceptor, NULL);
+		acceptor_running = false;
+	}
+	if (acceptor_wake >= 0)
+		close(acceptor_wake);
+	acceptor_wake = -1;
 	for (size_t i = 0; i < nlisteners; i++) {
-		if (listeners[i].d == NULL)
-			continue;
-		int fd = MHD_quiesce_daemon(listeners[i].d);
-		if (fd >= 0)
-			close(fd);
+		if (listeners[i].fd >= 0)
+			close(listeners[i].fd);
 		listeners[i].fd = -1;
 	}
 	while (atomic_load(&in_flight) > 0 && waited < timeout_ms) {
@@ -669,10 +805,11 @@ http_stop(unsigned int timeout_ms)
 		    atomic_load(&in_flight));
 	for (size_t i = 0; i < nlisteners; i++) {
 		if (listeners[i].d != NULL)
-			MHD_stop_daemon(listeners[i].d);
+			MHD_stop_daemon(listeners[i].d);  /* and its placeholder */
+		else if (listeners[i].placeholder >= 0)
+			close(listeners[i].placeholder);
 		listeners[i].d = NULL;
-		if (listeners[i].fd >= 0)
-			close(listeners[i].fd);
+		listeners[i].placeholder = -1;
 	}
 	nlisteners = 0;
 	alog_flush();

@@ -264,7 +264,7 @@ class Limits(unittest.TestCase):
                     st, _, body = d.get(AC + "?emailaddress=a@example.com")
                     self.assertEqual(st, 200)
                 # With every slot taken, a new client waits in the listen
-                # queue (MHD stops accepting) until a slot frees.
+                # queue (the daemon stops accepting) until a slot frees.
                 idle.append(socket.create_connection((d.host, d.port), timeout=5))
                 idle.append(socket.create_connection((d.host, d.port), timeout=5))
                 extra = socket.create_connection((d.host, d.port), timeout=1)

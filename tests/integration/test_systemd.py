@@ -258,6 +258,28 @@ class Activation(unittest.TestCase):
         self.assertEqual(msgs[-1]["STATUS"], "finishing requests")
         self.assertEqual(self.proc.wait(15), 0)
 
+    def test_passed_socket_outlives_a_stop(self):
+        # systemd keeps the socket across restarts: stopping must leave it
+        # listening, with what arrives meanwhile queued for the next start.
+        s4 = self.listener()
+        addr = s4.getsockname()
+        self.start([s4])
+        self.messages("READY=1")
+        self.assertEqual(self.get(s4.family, addr), (200, b"ok\n"))
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.proc.wait(15), 0)
+        self.proc.stderr.close()
+        waiting = http.client.HTTPConnection(addr[0], addr[1], timeout=10)
+        waiting.request("GET", "/healthz",
+                        headers={"Host": "autoconfig.example.com"})
+        self.start([s4])
+        self.messages("READY=1")
+        r = waiting.getresponse()
+        self.assertEqual((r.status, r.read()), (200, b"ok\n"))
+        waiting.close()
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.proc.wait(15), 0)
+
     def test_abstract_notify_socket(self):
         self.notify.close()
         name = "autoconfd-test-%d" % os.getpid()
