@@ -592,6 +592,33 @@ mhd_logger(void *cls, const char *fmt, va_list ap)
 	buf_free(&b);
 }
 
+/* "1.2.3.4:80" or "[::1]:80" for the local address of fd. */
+static int
+local_text(int fd, char *text, size_t size, unsigned int *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		*port = ntohs(s4->sin_port);
+		snprintf(text, size, "%s:%u", host, *port);
+	} else if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		*port = ntohs(s6->sin6_port);
+		snprintf(text, size, "[%s]:%u", host, *port);
+	} else
+		return -1;
+	return 0;
+}
+
 int
 http_listen(const struct listen_addr *addrs, size_t n)
 {
@@ -628,11 +655,15 @@ http_listen(const struct listen_addr *addrs, size_t n)
 		listeners[nlisteners].fd = fd;
 		listeners[nlisteners].placeholder = -1;
 		atomic_store(&listeners[nlisteners].conns, 0);
-		listeners[nlisteners].port = ntohs(family == AF_INET6 ?
-		    ((const struct sockaddr_in6 *)&a->ss)->sin6_port :
-		    ((const struct sockaddr_in *)&a->ss)->sin_port);
-		snprintf(listeners[nlisteners].text,
-		    sizeof(listeners[nlisteners].text), "%s", a->text);
+		/* The address bound, not as written: port 0 means one the
+		 * kernel picked, and the log says which. */
+		if (local_text(fd, listeners[nlisteners].text,
+		    sizeof(listeners[nlisteners].text),
+		    &listeners[nlisteners].port) < 0) {
+			log_warn("listen on %s", a->text);
+			close(fd);
+			return -1;
+		}
 		nlisteners++;
 	}
 	return 0;
@@ -641,19 +672,12 @@ http_listen(const struct listen_addr *addrs, size_t n)
 int
 http_adopt(int fd)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
 	int type = 0, listening = 0, fl;
 	socklen_t olen = sizeof(type);
 	struct listener *l;
-	char host[INET6_ADDRSTRLEN];
 
 	if (nlisteners == LISTEN_MAX) {
 		log_warnx("at most %d listening sockets", LISTEN_MAX);
-		return -1;
-	}
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
-		log_warn("passed descriptor %d", fd);
 		return -1;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen) < 0 ||
@@ -662,8 +686,9 @@ http_adopt(int fd)
 		log_warn("passed descriptor %d", fd);
 		return -1;
 	}
-	if ((ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
-	    type != SOCK_STREAM || !listening) {
+	l = &listeners[nlisteners];
+	if (type != SOCK_STREAM || !listening ||
+	    local_text(fd, l->text, sizeof(l->text), &l->port) < 0) {
 		log_warnx("passed descriptor %d is not a listening TCP socket "
 		    "(ListenStream= in the .socket unit)", fd);
 		return -1;
@@ -673,23 +698,10 @@ http_adopt(int fd)
 		log_warn("passed descriptor %d", fd);
 		return -1;
 	}
-	l = &listeners[nlisteners++];
+	nlisteners++;
 	l->fd = fd;
 	l->placeholder = -1;
 	atomic_store(&l->conns, 0);
-	if (ss.ss_family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		l->port = ntohs(s4->sin_port);
-		snprintf(l->text, sizeof(l->text), "%s:%u", host, l->port);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		l->port = ntohs(s6->sin6_port);
-		snprintf(l->text, sizeof(l->text), "[%s]:%u", host, l->port);
-	}
 	return 0;
 }
 
