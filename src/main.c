@@ -60,13 +60,20 @@ usage(FILE *f)
 "See autoconfd(8) and autoconfd.json(5).\n");
 }
 
+/* Errors first: they are what stops the config. */
 static void
 print_diag(const struct diag *d)
 {
-	if (d->warnings.len > 0)
-		fputs(d->warnings.data, stderr);
 	if (d->errors.len > 0)
 		fputs(d->errors.data, stderr);
+	if (d->warnings.len > 0)
+		fputs(d->warnings.data, stderr);
+}
+
+static const char *
+plural(size_t n, const char *one, const char *more)
+{
+	return n == 1 ? one : more;
 }
 
 static size_t
@@ -303,10 +310,16 @@ main(int argc, char **argv)
 		s = with_tls(s, path, &creds, &d);
 		tls_free(creds);
 		print_diag(&d);
-		if (s != NULL)
-			printf("%s: OK: %zu providers, %zu domains, "
-			    "%d warnings\n", path, s->conf->nproviders,
-			    count_domains(s->conf), d.nwarnings);
+		if (s != NULL) {
+			size_t np = s->conf->nproviders;
+			size_t nd = count_domains(s->conf);
+			size_t nw = (size_t)d.nwarnings;
+
+			printf("%s: OK: %zu %s, %zu %s, %zu %s\n", path, np,
+			    plural(np, "provider", "providers"), nd,
+			    plural(nd, "domain", "domains"), nw,
+			    plural(nw, "warning", "warnings"));
+		}
 		diag_free(&d);
 		site_free(s);
 		xmlCleanupParser();
