@@ -378,3 +378,62 @@ def parse_ad_error(body):
                                     ("ErrorCode", "Message", "DebugData")]
     return (err.findtext(_q(AD_NS, "ErrorCode")), err.findtext(_q(AD_NS, "Message")),
             err.get("Time"), err.get("Id"))
+
+
+# ---- Apple configuration profiles (PROTOCOLS.md section 3) ------------------
+
+# The mail payload keys Apple documents (com.apple.mail.managed) that a
+# profile without passwords can carry: type, required, allowed values.
+APPLE_AUTH = {"EmailAuthNone", "EmailAuthPassword", "EmailAuthCRAMMD5",
+              "EmailAuthNTLM", "EmailAuthHTTPMD5"}
+APPLE_MAIL_KEYS = {
+    "EmailAccountDescription": (str, False, None),
+    "EmailAccountName": (str, False, None),
+    "EmailAccountType": (str, True, {"EmailTypeIMAP", "EmailTypePOP"}),
+    "EmailAddress": (str, False, None),
+    "IncomingMailServerAuthentication": (str, True, APPLE_AUTH),
+    "IncomingMailServerHostName": (str, True, None),
+    "IncomingMailServerPortNumber": (int, False, None),
+    "IncomingMailServerUseSSL": (bool, False, None),
+    "IncomingMailServerUsername": (str, False, None),
+    "OutgoingPasswordSameAsIncomingPassword": (bool, False, None),
+    "OutgoingMailServerAuthentication": (str, True, APPLE_AUTH),
+    "OutgoingMailServerHostName": (str, True, None),
+    "OutgoingMailServerPortNumber": (int, False, None),
+    "OutgoingMailServerUseSSL": (bool, False, None),
+    "OutgoingMailServerUsername": (str, False, None),
+}
+# Every payload's own keys.
+APPLE_PAYLOAD_KEYS = {
+    "PayloadType": (str, True, None), "PayloadVersion": (int, True, {1}),
+    "PayloadIdentifier": (str, True, None), "PayloadUUID": (str, True, None),
+    "PayloadDisplayName": (str, False, None),
+    "PayloadDescription": (str, False, None),
+    "PayloadOrganization": (str, False, None),
+}
+
+
+def apple_mail_problems(payload):
+    """Why a device would refuse a com.apple.mail.managed payload: keys
+    Apple does not document, wrong types, missing required keys, values
+    out of range, ports out of range."""
+    p = []
+    known = dict(APPLE_MAIL_KEYS, **APPLE_PAYLOAD_KEYS)
+    for k, v in payload.items():
+        if k not in known:
+            p.append("undocumented key %s" % k)
+            continue
+        typ, _, values = known[k]
+        if type(v) is not typ:
+            p.append("%s is %s, not %s" % (k, type(v).__name__, typ.__name__))
+        elif values is not None and v not in values:
+            p.append("%s %r" % (k, v))
+    for k, (_, required, _) in known.items():
+        if required and k not in payload:
+            p.append("missing %s" % k)
+    for k in ("IncomingMailServerPortNumber", "OutgoingMailServerPortNumber"):
+        if k in payload and not 1 <= payload[k] <= 65535:
+            p.append("%s %r" % (k, payload[k]))
+    if payload.get("PayloadType") != "com.apple.mail.managed":
+        p.append("PayloadType %r" % payload.get("PayloadType"))
+    return p

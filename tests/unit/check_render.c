@@ -275,7 +275,8 @@ expect_ns(xmlNodePtr n, const char *name, const char *ns)
 	ck_assert_str_eq((const char *)n->ns->href, ns);
 }
 
-/* Walks one Protocol and checks every child in order. */
+/* Walks one Protocol and checks every child in order; login NULL: no
+ * LoginName. */
 static xmlNodePtr
 expect_protocol(xmlNodePtr n, const char *type, const char *server,
     const char *port, const char *login, const char *encryption,
@@ -287,7 +288,8 @@ expect_protocol(xmlNodePtr n, const char *type, const char *server,
 	expect_elem(c = sibling(c), "Server", server);
 	expect_elem(c = sibling(c), "Port", port);
 	expect_elem(c = sibling(c), "DomainRequired", "off");
-	expect_elem(c = sibling(c), "LoginName", login);
+	if (login != NULL)
+		expect_elem(c = sibling(c), "LoginName", login);
 	expect_elem(c = sibling(c), "SPA", "off");
 	expect_elem(c = sibling(c), "SSL", "on");
 	expect_elem(c = sibling(c), "Encryption", encryption);
@@ -306,7 +308,7 @@ static const char ad_conf[] = "{\"providers\":[{\"name\":\"Ex\","
     "{\"protocol\":\"imap\",\"host\":\"i.example.com\",\"port\":143,\"security\":\"plain\"},"
     "{\"protocol\":\"pop3\",\"host\":\"p.example.com\",\"port\":995,\"security\":\"ssl\",\"auth\":[\"none\"],\"username\":\"%REALNAME%&<%EMAILDOMAIN%>\"},"
     "{\"protocol\":\"imap\",\"host\":\"i.example.com\",\"port\":993,\"security\":\"ssl\"},"
-    "{\"protocol\":\"imap\",\"host\":\"i2.example.com\",\"port\":143,\"security\":\"starttls\",\"username\":\"u-%EMAILADDRESS%-%EMAILLOCALPART%\"},"
+    "{\"protocol\":\"imap\",\"host\":\"i2.example.com\",\"port\":143,\"security\":\"starttls\",\"username\":\"u<&-%EMAILADDRESS%-%EMAILLOCALPART%\"},"
     "{\"protocol\":\"smtp\",\"host\":\"s.example.com\",\"port\":465,\"security\":\"ssl\",\"auth\":[\"client-IP-address\",\"password-encrypted\"]},"
     "{\"protocol\":\"smtp\",\"host\":\"s.example.com\",\"port\":25,\"security\":\"plain\"}]}]}";
 
@@ -317,13 +319,16 @@ START_TEST(outlook_document_in_order)
 	struct buf out = { 0 };
 
 	ck_assert_int_eq(render_ad_outlook(&c->providers[0], &sp), 0);
-	/* LoginName holes: pop3 domain, imap993 address, imap143 address and
-	 * local part, smtp587 local part, smtp465 address. */
+	/* The User's address, then the LoginName holes: imap993 address,
+	 * imap143 address and local part, smtp587 local part, smtp465
+	 * address; the pop3 login needs %REALNAME%: none. */
 	ck_assert_uint_eq(sp.nholes, 6);
 	fill(&sp, "a&b'c", "example.com", &out);
 	ck_assert_ptr_null(strchr(out.data, '%'));
 	ck_assert_ptr_nonnull(strstr(out.data, "<LoginName>a&amp;b&apos;c</LoginName>"));
-	ck_assert_ptr_nonnull(strstr(out.data, "<LoginName>&amp;&lt;example.com&gt;</LoginName>"));
+	ck_assert_ptr_nonnull(strstr(out.data, "<AutoDiscoverSMTPAddress>a&amp;b&apos;c@example.com</AutoDiscoverSMTPAddress>"));
+	ck_assert_ptr_null(strstr(out.data, "<LoginName/>"));
+	ck_assert_ptr_null(strstr(out.data, "<LoginName></LoginName>"));
 	ck_assert_ptr_null(strstr(out.data, "a&b"));
 	const char *head = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	    "<Autodiscover xmlns=\"" AD_NS_RESPONSE "\">\n"
@@ -336,7 +341,12 @@ START_TEST(outlook_document_in_order)
 	xmlNodePtr resp = first_child(root);
 	expect_ns(resp, "Response", AD_NS_OUTLOOK_RESPONSE);
 	ck_assert_ptr_null(sibling(resp));
-	xmlNodePtr acct = first_child(resp);
+	/* User before Account, with the address only. */
+	xmlNodePtr user = first_child(resp);
+	expect_ns(user, "User", AD_NS_OUTLOOK_RESPONSE);
+	expect_elem(first_child(user), "AutoDiscoverSMTPAddress", "a&b'c@example.com");
+	ck_assert_ptr_null(sibling(first_child(user)));
+	xmlNodePtr acct = sibling(user);
 	expect_ns(acct, "Account", AD_NS_OUTLOOK_RESPONSE);
 	ck_assert_ptr_null(sibling(acct));
 	xmlNodePtr n = first_child(acct);
@@ -344,9 +354,9 @@ START_TEST(outlook_document_in_order)
 	expect_elem(n = sibling(n), "Action", "settings");
 	/* Incoming in config order without plain ones, then outgoing. */
 	n = sibling(n);
-	n = expect_protocol(n, "POP3", "p.example.com", "995", "&<example.com>", "SSL", "off");
+	n = expect_protocol(n, "POP3", "p.example.com", "995", NULL, "SSL", "off");
 	n = expect_protocol(n, "IMAP", "i.example.com", "993", "a&b'c@example.com", "SSL", "on");
-	n = expect_protocol(n, "IMAP", "i2.example.com", "143", "u-a&b'c@example.com-a&b'c", "TLS", "on");
+	n = expect_protocol(n, "IMAP", "i2.example.com", "143", "u<&-a&b'c@example.com-a&b'c", "TLS", "on");
 	n = expect_protocol(n, "SMTP", "s.example.com", "587", "a&b'c", "TLS", "on");
 	n = expect_protocol(n, "SMTP", "s.example.com", "465", "a&b'c@example.com", "SSL", "on");
 	ck_assert_ptr_null(n);
@@ -355,7 +365,8 @@ START_TEST(outlook_document_in_order)
 	/* The same splice serves the next user unchanged. */
 	out.len = 0;
 	fill(&sp, "z", "example.com", &out);
-	ck_assert_ptr_nonnull(strstr(out.data, "<LoginName>u-z@example.com-z</LoginName>"));
+	ck_assert_ptr_nonnull(strstr(out.data, "<LoginName>u&lt;&amp;-z@example.com-z</LoginName>"));
+	ck_assert_ptr_nonnull(strstr(out.data, "<AutoDiscoverSMTPAddress>z@example.com</AutoDiscoverSMTPAddress>"));
 	buf_free(&out);
 	splice_free(&sp);
 	conf_free(c);
