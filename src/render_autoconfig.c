@@ -79,9 +79,9 @@ dav(struct xmlw *w, const struct provider *p, const char *elem,
 
 /* The methods of a service reached by URL: those of the account's mail
  * login that HTTP carries, in its order, as values Thunderbird maps (the
- * draft's "http-basic" is not one: Thunderbird would drop the entry).
- * A password travels as HTTP Basic, i.e. "password-cleartext", which
- * closes the list: Thunderbird takes OAuth2 only for hosts it knows. */
+ * draft's "http-basic" is not one: Thunderbird would drop the entry). A
+ * password travels as HTTP Basic, "password-cleartext"; a login without
+ * one gets it last, as Thunderbird takes OAuth2 only for hosts it knows. */
 static void
 http_auth(struct xmlw *w, const struct provider *p)
 {
@@ -162,9 +162,9 @@ render_autoconfig(const struct provider *p, struct buf *out)
 	xmlw_text_elem(&w, "displayName", p->name);
 	xmlw_text_elem(&w, "displayShortName", p->short_name);
 	/* Incoming before outgoing, each in the admin's preference order.
-	 * The servers Thunderbird and Thunderbird for Android read first:
-	 * each Thunderbird takes the first incoming server it reads as the
-	 * account, so the URL-based ones never displace IMAP or POP3. */
+	 * The URL-based servers come after IMAP and POP3: Thunderbird makes
+	 * the first incoming server it reads the account, so they never
+	 * displace the mail servers. */
 	for (i = 0; i < p->nservers; i++)
 		if (proto_incoming(p->servers[i].proto) &&
 		    server_advertised(&p->servers[i]))

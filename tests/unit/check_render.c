@@ -201,6 +201,101 @@ START_TEST(wildcard_only_provider_names_its_id)
 }
 END_TEST
 
+/* Walks one URL-based incoming server (draft-06): url, username, methods. */
+static xmlNodePtr
+expect_url_server(xmlNodePtr n, const char *type, const char *url,
+    const char *user, const char *const *auths)
+{
+	expect_elem(n, "incomingServer", NULL);
+	ck_assert_str_eq(attr(n, "type"), type);
+	xmlNodePtr c = first_child(n);
+	expect_elem(c, "url", url);
+	ck_assert_ptr_null(c->properties);
+	expect_elem(c = sibling(c), "username", user);
+	for (; *auths != NULL; auths++)
+		expect_elem(c = sibling(c), "authentication", *auths);
+	ck_assert_ptr_null(sibling(c));
+	return sibling(n);
+}
+
+START_TEST(draft06_entries)
+{
+	struct conf *c = load("{\"providers\":[{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":["
+	    "{\"protocol\":\"managesieve\",\"host\":\"m.x.org\"},"
+	    "{\"protocol\":\"managesieve\",\"host\":\"m2.x.org\",\"security\":\"plain\"},"
+	    "{\"protocol\":\"imap\",\"host\":\"i.x.org\",\"port\":993,\"security\":\"ssl\","
+	    "\"auth\":[\"NTLM\",\"password-encrypted\",\"TLS-client-cert\",\"OAuth2\",\"password-cleartext\"],"
+	    "\"username\":\"%EMAILLOCALPART%\"},"
+	    "{\"protocol\":\"smtp\",\"host\":\"s.x.org\",\"port\":465,\"security\":\"ssl\"}],"
+	    "\"ews\":\"https://mail.x.org/EWS/Exchange.asmx?a=1&b=2\",\"webmail\":\"https://mail.x.org/OWA\","
+	    "\"jmap\":\"http://jmap.x.org/\",\"activesync\":\"https://mail.x.org/Microsoft-Server-ActiveSync\"},"
+	    /* OWA only beside EWS; OAuth2 alone gets a password after it;
+	     * without an incoming server the address is the login. */
+	    "{\"name\":\"Y\",\"domains\":[\"y.org\"],\"webmail\":\"https://y.org/owa/\","
+	    "\"jmap\":\"https://y.org/jmap\",\"servers\":["
+	    "{\"protocol\":\"imap\",\"host\":\"i.y.org\",\"port\":993,\"security\":\"ssl\",\"auth\":[\"OAuth2\",\"password-encrypted\"]}]},"
+	    "{\"name\":\"Z\",\"domains\":[\"z.org\"],\"ews\":\"https://z.org/ews\",\"webmail\":\"https://z.org/mail/owa/\","
+	    "\"accept_warnings\":[\"no-imap\"],\"servers\":["
+	    "{\"protocol\":\"smtp\",\"host\":\"s.z.org\",\"port\":587,\"security\":\"starttls\",\"auth\":[\"GSSAPI\",\"password-cleartext\"],\"username\":\"%EMAILLOCALPART%\"}]}]}");
+	static const char *const pw[] = { "password-cleartext", NULL };
+	static const char *const mail[] = { "NTLM", "password-encrypted",
+	    "TLS-client-cert", "OAuth2", "password-cleartext", NULL };
+	static const char *const http[] = { "NTLM", "password-cleartext",
+	    "OAuth2", NULL };
+	static const char *const oa[] = { "OAuth2", "password-cleartext", NULL };
+	static const char *const gss[] = { "GSSAPI", "password-cleartext", NULL };
+	struct buf out = { 0 };
+	xmlDocPtr doc = render(&c->providers[0], &out);
+	xmlNodePtr root = xmlDocGetRootElement(doc), n;
+
+	/* Incoming mail, then the URL entries (https only: no jmap), then
+	 * outgoing. */
+	n = sibling(sibling(sibling(first_child(first_child(root)))));
+	n = expect_server(n, "incomingServer", "imap", "i.x.org", "993", "SSL",
+	    "%EMAILLOCALPART%", mail);
+	n = expect_url_server(n, "ews", "https://mail.x.org/EWS/Exchange.asmx?a=1&b=2",
+	    "%EMAILLOCALPART%", http);
+	n = expect_url_server(n, "owa", "https://mail.x.org/OWA", "%EMAILLOCALPART%", http);
+	n = expect_url_server(n, "activesync",
+	    "https://mail.x.org/Microsoft-Server-ActiveSync", "%EMAILLOCALPART%", http);
+	n = expect_server(n, "outgoingServer", "smtp", "s.x.org", "465", "SSL",
+	    "%EMAILADDRESS%", pw);
+	ck_assert_ptr_null(n);
+	/* ManageSieve at the root, the plain one left out. */
+	n = sibling(sibling(first_child(root)));
+	ck_assert_ptr_nonnull(n);
+	n = expect_server(n, "setupServer", "managesieve", "m.x.org", "4190",
+	    "STARTTLS", "%EMAILADDRESS%", pw);
+	ck_assert_ptr_null(n);
+	ck_assert_ptr_null(strstr(out.data, "jmap"));
+	ck_assert_ptr_null(strstr(out.data, "m2.x.org"));
+	ck_assert_ptr_null(strstr(out.data, "http-basic"));
+	ck_assert_ptr_nonnull(strstr(out.data, "Exchange.asmx?a=1&amp;b=2</url>"));
+	xmlFreeDoc(doc);
+
+	out.len = 0;
+	doc = render(&c->providers[1], &out);
+	n = sibling(sibling(sibling(first_child(first_child(xmlDocGetRootElement(doc))))));
+	n = sibling(n);		/* the IMAP server */
+	n = expect_url_server(n, "jmap", "https://y.org/jmap", "%EMAILADDRESS%", oa);
+	ck_assert_ptr_null(n);
+	ck_assert_ptr_null(strstr(out.data, "type=\"owa\""));
+	xmlFreeDoc(doc);
+
+	out.len = 0;
+	doc = render(&c->providers[2], &out);
+	n = sibling(sibling(sibling(first_child(first_child(xmlDocGetRootElement(doc))))));
+	n = expect_url_server(n, "ews", "https://z.org/ews", "%EMAILADDRESS%", pw);
+	n = expect_server(n, "outgoingServer", "smtp", "s.z.org", "587", "STARTTLS",
+	    "%EMAILLOCALPART%", gss);
+	ck_assert_ptr_null(n);
+	ck_assert_ptr_null(strstr(out.data, "type=\"owa\""));
+	xmlFreeDoc(doc);
+	buf_free(&out);
+	conf_free(c);
+}
+END_TEST
+
 START_TEST(digests_known_vectors)
 {
 	static const uint8_t dns_ns[16] = { 0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad,
@@ -650,6 +745,7 @@ render_suite(void)
 	tcase_add_test(tc, wildcard_only_provider_names_its_id);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pacc");
+	tcase_add_test(tc, draft06_entries);
 	tcase_add_test(tc, digests_known_vectors);
 	tcase_add_test(tc, pacc_exact_bytes);
 	suite_add_tcase(s, tc);
