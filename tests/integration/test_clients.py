@@ -317,5 +317,67 @@ class Examples(unittest.TestCase):
         self.each(check)
 
 
+class Check(unittest.TestCase):
+    """autoconfd -t: errors before warnings, each warning named with the
+    client it affects, accept_warnings, counts in words."""
+
+    def check(self, cfg):
+        with tempfile.TemporaryDirectory(prefix="autoconfd-check-") as d:
+            path = os.path.join(d, "c.json")
+            with open(path, "w") as f:
+                f.write(json.dumps(cfg, indent=1))
+            r = subprocess.run([harness.AUTOCONFD, "-t", "-c", path],
+                               capture_output=True, text=True, timeout=30)
+            return r.returncode, r.stdout.replace(path, "C"), r.stderr.replace(path, "C")
+
+    DOUBTFUL = harness.provider("example.com", servers=[
+        {"protocol": "pop3", "host": "pop.example.com", "port": 110, "security": "starttls",
+         "username": "%REALNAME%"},
+        {"protocol": "imap", "host": "192.0.2.1", "port": 143, "security": "plain"},
+        {"protocol": "smtp", "host": "smtp.example.com", "port": 587, "security": "starttls"}])
+
+    def test_each_warning_named_with_the_client(self):
+        rc, out, err = self.check({"providers": [self.DOUBTFUL]})
+        self.assertEqual(rc, 0, err)
+        lines = err.splitlines()
+        names = [re.search(r" \[([a-z0-9-]+)\]$", l).group(1) for l in lines]
+        self.assertEqual(names, ["starttls-port", "realname-username", "ip-host",
+                                 "plain-only", "no-imap"])
+        for name, client in zip(names, ("Thunderbird's Exchange (Autodiscover) setup",
+                                        "Thunderbird for Android", "TLS certificate",
+                                        "no client", "Thunderbird for Android")):
+            self.assertIn(client, lines[names.index(name)])
+        self.assertTrue(lines[0].startswith("C:"), lines[0])
+        self.assertIn(": warning: providers[0].servers[0]: STARTTLS on port 110", lines[0])
+        self.assertEqual(out, "C: OK: 1 provider, 1 domain, 5 warnings\n")
+
+    def test_accept_warnings_silences_by_name(self):
+        p = dict(self.DOUBTFUL, accept_warnings=["no-imap", "ip-host", "plain-only",
+                                                 "starttls-port", "realname-username"])
+        rc, out, err = self.check({"providers": [p]})
+        self.assertEqual((rc, err, out), (0, "", "C: OK: 1 provider, 1 domain, 0 warnings\n"))
+        # Only the provider that accepts them; the count is in words.
+        p = dict(self.DOUBTFUL, accept_warnings=["no-imap", "ip-host", "plain-only",
+                                                 "starttls-port"])
+        other = harness.provider("other.example", domains=["other.example", "other.test"])
+        rc, out, err = self.check({"providers": [p, other]})
+        self.assertEqual(rc, 0, err)
+        self.assertEqual([l.rsplit(" ", 1)[1] for l in err.splitlines()], ["[realname-username]"])
+        self.assertEqual(out, "C: OK: 2 providers, 3 domains, 1 warning\n")
+
+    def test_unknown_names_are_errors_printed_before_warnings(self):
+        p = dict(self.DOUBTFUL, accept_warnings=["no-imap", "starttls_port"])
+        rc, out, err = self.check({"providers": [p]})
+        self.assertEqual((rc, out), (1, ""))
+        lines = err.splitlines()
+        self.assertRegex(lines[0], r'^C:\d+:\d+: providers\[0\]\.accept_warnings\[1\]: '
+                         r'unknown value "starttls_port"; expected one of "http-url", ')
+        self.assertIn('"starttls-port"', lines[0])
+        self.assertTrue(all(" warning: " in l for l in lines[1:]), err)
+        # The name it did accept stays silent.
+        self.assertEqual(len(lines), 1 + 4)
+        self.assertNotIn("[no-imap]", err)
+
+
 if __name__ == "__main__":
     harness.main()
