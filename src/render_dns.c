@@ -126,8 +126,9 @@ render_dns(const struct conf *c, const struct provider *p,
 	cname(out, "autoconfig", domain, known ? host : NULL);
 	cname(out, "autodiscover", domain, known ? host : NULL);
 
-	buf_puts(out, "\n; RFC 6186 and RFC 8314 service records: lower "
-	    "priority is preferred,\n; target \".\" means not offered\n");
+	buf_puts(out, "\n; RFC 6186 and RFC 8314 service records (and RFC 5804's "
+	    "for ManageSieve): lower\n; priority is preferred, target \".\" "
+	    "means not offered\n");
 	for (int k = 0; k < PROTO_COUNT; k++)
 		srv_records(out, p, (enum proto)k, domain);
 
