@@ -77,6 +77,16 @@ attr(xmlNodePtr n, const char *name)
 	return v;
 }
 
+/* The username after c, then the methods, and nothing more. */
+static void
+expect_login(xmlNodePtr c, const char *user, const char *const *auths)
+{
+	expect_elem(c = sibling(c), "username", user);
+	for (; *auths != NULL; auths++)
+		expect_elem(c = sibling(c), "authentication", *auths);
+	ck_assert_ptr_null(sibling(c));
+}
+
 /* Walks one server element and checks every child in order. */
 static xmlNodePtr
 expect_server(xmlNodePtr n, const char *elem, const char *type,
@@ -89,10 +99,7 @@ expect_server(xmlNodePtr n, const char *elem, const char *type,
 	expect_elem(c, "hostname", host);
 	expect_elem(c = sibling(c), "port", port);
 	expect_elem(c = sibling(c), "socketType", sock);
-	expect_elem(c = sibling(c), "username", user);
-	for (; *auths != NULL; auths++)
-		expect_elem(c = sibling(c), "authentication", *auths);
-	ck_assert_ptr_null(sibling(c));
+	expect_login(c, user, auths);
 	return sibling(n);
 }
 
@@ -211,10 +218,7 @@ expect_url_server(xmlNodePtr n, const char *type, const char *url,
 	xmlNodePtr c = first_child(n);
 	expect_elem(c, "url", url);
 	ck_assert_ptr_null(c->properties);
-	expect_elem(c = sibling(c), "username", user);
-	for (; *auths != NULL; auths++)
-		expect_elem(c = sibling(c), "authentication", *auths);
-	ck_assert_ptr_null(sibling(c));
+	expect_login(c, user, auths);
 	return sibling(n);
 }
 
