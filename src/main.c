@@ -48,7 +48,9 @@ usage(FILE *f)
 "  -l, --listen ADDR:PORT\n"
 "                       listen here instead of the config's \"listen\";\n"
 "                       repeatable: 127.0.0.1:8080, [::1]:8080, *:80\n"
-"  -t, --check          check the config, print what is wrong, exit 0 or 1\n"
+"  -t, --check          check the config, print what is wrong, exit 0 or 1;\n"
+"                       a warning ends with its [name], which a provider's\n"
+"                       \"accept_warnings\" silences\n"
 "  -v, --verbose        log more (debug messages)\n"
 "  -q, --quiet          log warnings and errors only\n"
 "  -h, --help           show this help\n"
@@ -66,13 +68,20 @@ usage(FILE *f)
 "See autoconfd(8) and autoconfd.json(5).\n");
 }
 
+/* Errors first: they are what stops the config. */
 static void
 print_diag(const struct diag *d)
 {
-	if (d->warnings.len > 0)
-		fputs(d->warnings.data, stderr);
 	if (d->errors.len > 0)
 		fputs(d->errors.data, stderr);
+	if (d->warnings.len > 0)
+		fputs(d->warnings.data, stderr);
+}
+
+static const char *
+plural(size_t n, const char *one, const char *more)
+{
+	return n == 1 ? one : more;
 }
 
 static size_t
@@ -309,10 +318,16 @@ main(int argc, char **argv)
 		s = with_tls(s, path, &creds, &d);
 		tls_free(creds);
 		print_diag(&d);
-		if (s != NULL)
-			printf("%s: OK: %zu providers, %zu domains, "
-			    "%d warnings\n", path, s->conf->nproviders,
-			    count_domains(s->conf), d.nwarnings);
+		if (s != NULL) {
+			size_t np = s->conf->nproviders;
+			size_t nd = count_domains(s->conf);
+			size_t nw = (size_t)d.nwarnings;
+
+			printf("%s: OK: %zu %s, %zu %s, %zu %s\n", path, np,
+			    plural(np, "provider", "providers"), nd,
+			    plural(nd, "domain", "domains"), nw,
+			    plural(nw, "warning", "warnings"));
+		}
 		diag_free(&d);
 		site_free(s);
 		xmlCleanupParser();
