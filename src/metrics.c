@@ -459,14 +459,14 @@ render_process(struct buf *o)
 		    vsz * (unsigned long long)page);
 	if (fds >= 0)
 		buf_printf(o,
-		    "# HELP process_open_fds Number of open file "
-		    "descriptors.\n"
+		    "# HELP process_open_fds Number of open files and sockets "
+		    "(fds in use).\n"
 		    "# TYPE process_open_fds gauge\n"
 		    "process_open_fds %ld\n", fds);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
 		buf_printf(o,
-		    "# HELP process_max_fds Maximum number of open file "
-		    "descriptors.\n"
+		    "# HELP process_max_fds Maximum number of open files and "
+		    "sockets (RLIMIT_NOFILE).\n"
 		    "# TYPE process_max_fds gauge\n"
 		    "process_max_fds %.0f\n", rl.rlim_cur == RLIM_INFINITY ?
 		    1.8446744073709552e19 : (double)rl.rlim_cur);
