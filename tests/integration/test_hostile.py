@@ -337,7 +337,10 @@ class Oversize(Base):
                     s.sendall(b"POST " + AD.encode() + b" HTTP/1.1\r\nHost: x\r\n" + framing +
                               b"\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
                     st, h, body = read_reply(s)
-                    self.assertEqual((st, body), (400, why))
+                    # libmicrohttpd 1.0 refuses some of these itself.
+                    self.assertEqual(st, 400)
+                    if not body.startswith(b"<html>"):
+                        self.assertEqual(body, why)
                     self.assertEqual(h.get("connection"), "close")
                     # Nothing after it is taken as a request.
                     self.assertTrue(closed_by(s, time.monotonic() + PROMPT))
@@ -350,18 +353,20 @@ class Malformed(Base):
         # After the first answer, garbage ends the connection without an
         # answer or with a 400; the request behind it is never read. An
         # unknown method is a request like any other, but an HTTP/1.1
-        # request needs its Host (RFC 9112 3.2).
+        # request needs its Host (RFC 9112 3.2). Where two outcomes are
+        # listed, libmicrohttpd 0.9.75 and 1.0 differ (1.0 drops some
+        # garbage without an answer).
         ok = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-        for garbage, want in ((b"<GARBAGE>\x00\xff\r\n\r\n", [b"200"]),
-                              (b"\xff\xfe<GARBAGE>\r\n\r\n", [b"200"]),
-                              (b"GARBAGE /x HTTP/1.1\r\n\r\n", [b"200", b"400"]),
+        for garbage, want in ((b"<GARBAGE>\x00\xff\r\n\r\n", [[b"200"]]),
+                              (b"\xff\xfe<GARBAGE>\r\n\r\n", [[b"200"]]),
+                              (b"GARBAGE /x HTTP/1.1\r\n\r\n", [[b"200", b"400"]]),
                               (b"GARBAGE /x HTTP/1.1\r\nHost: x\r\n\r\n",
-                               [b"200", b"404", b"200"]),
-                              (b"GET / HTTP/1.1\r\nBad Header\r\n\r\n", [b"200", b"400"]),
-                              (b"\x00\xff<GARBAGE>\r\n\r\n", [b"200", b"400"])):
+                               [[b"200", b"404", b"200"]]),
+                              (b"GET / HTTP/1.1\r\nBad Header\r\n\r\n", [[b"200", b"400"]]),
+                              (b"\x00\xff<GARBAGE>\r\n\r\n", [[b"200", b"400"], [b"200"]])):
             with self.subTest(garbage=garbage):
                 out = self.d.raw(ok + garbage + ok)
-                self.assertEqual(re.findall(rb"^HTTP/1\.1 (\d+) ", out, re.M), want, out)
+                self.assertIn(re.findall(rb"^HTTP/1\.1 (\d+) ", out, re.M), want, out)
                 self.assertNotIn(b"GARBAGE", out)
 
     def test_tls_handshake_on_the_plain_port(self):
