@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libxml/parser.h>
@@ -22,7 +23,7 @@
 #include "worker.h"
 
 #ifndef AUTOCONFD_CONF
-#define AUTOCONFD_CONF "/etc/autoconfd.json"
+#define AUTOCONFD_CONF "/etc/autoconfd/autoconfd.json"
 #endif
 
 #define LISTEN_ARGS_MAX 16
@@ -62,8 +63,9 @@ usage(FILE *f)
 "                       SRV, _autodiscover._tcp, the PACC TXT digest)\n"
 "\n"
 "Signals: SIGHUP reloads the config (a broken one is reported and the old\n"
-"one keeps serving) and reopens the access log; SIGTERM and SIGINT finish\n"
-"requests and exit. Under systemd it reports its state on $NOTIFY_SOCKET\n"
+"one keeps serving) and reopens the access log; SIGUSR1 only reopens the\n"
+"access log (for logrotate); SIGTERM and SIGINT finish requests and exit.\n"
+"Under systemd it reports its state on $NOTIFY_SOCKET\n"
 "and serves the sockets of autoconfd.socket ($LISTEN_FDS) if given.\n"
 "See autoconfd(8) and autoconfd.json(5).\n");
 }
@@ -116,14 +118,33 @@ load_site(const char *path, struct tls_creds **creds)
 	struct diag d = { 0 };
 	struct conf *c;
 	struct site *s = NULL;
+	struct timespec t0, t1;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	c = conf_load(path, &d);
 	if (c != NULL)
 		s = site_new(c, &d);
 	s = with_tls(s, path, creds, &d);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics_config_load_time((double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	print_diag(&d);
 	diag_free(&d);
 	return s;
+}
+
+/* The access log of the config serving now, opened anew: after logrotate
+ * renamed it, and after a reload that failed (the rename that came with
+ * it must not leave the log in the rotated file). */
+static void
+reopen_log(void)
+{
+	struct site *s = site_acquire();
+
+	if (s != NULL && alog_open(s->conf->access_log) == 0 &&
+	    s->conf->access_log != NULL)
+		log_info("reopened the access log %s", s->conf->access_log);
+	site_release(s);
 }
 
 static void
@@ -156,6 +177,7 @@ reload(const char *path)
 		metrics_reload(false, gen);
 		log_warnx("reload of %s failed; the previous config keeps "
 		    "serving", path);
+		reopen_log();
 		notify("READY=1\nSTATUS=reload failed; serving config "
 		    "generation %llu", (unsigned long long)gen);
 		return;
@@ -347,6 +369,7 @@ main(int argc, char **argv)
 	 * the mask and only this thread takes them, in sigtimedwait(). */
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
@@ -397,6 +420,10 @@ main(int argc, char **argv)
 		if (sig == SIGHUP) {
 			notify_reloading();
 			reload(path);
+			continue;
+		}
+		if (sig == SIGUSR1) {
+			reopen_log();
 			continue;
 		}
 		log_info("signal %d: finishing requests and exiting", sig);
