@@ -20,6 +20,7 @@
 #include "notify.h"
 #include "site.h"
 #include "tls.h"
+#include "verbs.h"
 #include "worker.h"
 
 #ifndef AUTOCONFD_CONF
@@ -41,6 +42,10 @@ usage(FILE *f)
 	fprintf(f,
 "usage: autoconfd [-tv] [-c FILE] [-l ADDR:PORT]...\n"
 "       autoconfd dns DOMAIN [-c FILE]\n"
+"       autoconfd show ADDRESS [--client NAME] [--json] [-c FILE]\n"
+"       autoconfd probe DOMAIN [--address ADDR] [--resolver IP[:PORT]]\n"
+"                       [--ca FILE] [--connect-to HOST:PORT:ADDR:PORT]\n"
+"                       [--json] [-c FILE]\n"
 "\n"
 "Serves mail client autoconfiguration (Thunderbird autoconfig, Outlook and\n"
 "ActiveSync Autodiscover, and more) from one provider config file.\n"
@@ -61,6 +66,27 @@ usage(FILE *f)
 "  dns DOMAIN           print the DNS records to publish for DOMAIN (zone\n"
 "                       file lines: autoconfig/autodiscover names, RFC 6186\n"
 "                       SRV, _autodiscover._tcp, the PACC TXT digest)\n"
+"  show ADDRESS         what each client family configures for ADDRESS,\n"
+"                       from the config: incoming and outgoing server,\n"
+"                       the URL it fetches first, works, fallback or fails\n"
+"                       and why. Clients: thunderbird, thunderbird-android,\n"
+"                       outlook, apple, evolution, pacc.\n"
+"                       --client NAME  only that client\n"
+"                       --json         one JSON object, for scripts\n"
+"  probe DOMAIN         the same, live: looks up MX, SRV, the autoconfig.,\n"
+"                       autodiscover., mta-sts. and ua-auto-config. names\n"
+"                       and the PACC digest, fetches every URL the clients\n"
+"                       try, checks the certificates, compares the answers\n"
+"                       with the config's; exit 0 only when every client\n"
+"                       works.\n"
+"                       --address ADDR  the address asked for (default\n"
+"                                      postmaster@DOMAIN)\n"
+"                       --resolver IP[:PORT]  the DNS server to ask\n"
+"                       --ca FILE      trust these CAs, not the system's\n"
+"                       --connect-to HOST:PORT:ADDR:PORT  connect there\n"
+"                                      instead (tests, unusual set-ups;\n"
+"                                      an empty part matches any or keeps)\n"
+"                       --json         the show JSON plus \"checks\"\n"
 "\n"
 "Signals: SIGHUP reloads the config (a broken one is reported and the old\n"
 "one keeps serving) and reopens the access log; SIGUSR1 only reopens the\n"
@@ -266,6 +292,11 @@ main(int argc, char **argv)
 	sigset_t set;
 	int ch;
 
+	/* The verbs with options of their own parse their command line. */
+	if (argc > 1 && strcmp(argv[1], "show") == 0)
+		return show_main(argc - 1, argv + 1, path);
+	if (argc > 1 && strcmp(argv[1], "probe") == 0)
+		return probe_main(argc - 1, argv + 1, path);
 	while ((ch = getopt_long(argc, argv, "c:l:tvqhV", longopts, NULL)) !=
 	    -1) {
 		const char *why;
