@@ -24,6 +24,20 @@ const struct server *pacc_server(const struct provider *p, enum proto proto);
 /* The zone-file records an admin publishes for domain (served by p). */
 int render_dns(const struct conf *c, const struct provider *p,
     const char *domain, struct buf *out);
+/* Its RFC 6186/8314 (and RFC 5804) service records, as render_dns prints
+ * them: "_imaps", priority, weight, port, target ("." for not offered). */
+struct srv_rec {
+	const char *label;
+	unsigned int priority, weight, port;
+	const char *target;
+};
+#define DNS_SRV_MAX 64
+size_t dns_srv_records(const struct provider *p, struct srv_rec *out,
+    size_t max);
+/* The host of public_url when it is a DNS name (an IP literal is not),
+ * its port and scheme; -1 when there is none. */
+int dns_public_host(const struct conf *c, char *host, size_t hostsz,
+    unsigned int *port, bool *https);
 
 /* Apple configuration profile for one address; -1 also when the provider
  * has no server a profile can carry (see mobileconfig_servers). */

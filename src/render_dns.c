@@ -19,10 +19,8 @@ static const char *const srv_label[PROTO_COUNT][2] = {
 	[PROTO_MANAGESIEVE] = { NULL, "_sieve" },
 };
 
-/* The host of public_url if it is a DNS name (not an IP literal), with its
- * port; 0 when unknown. */
-static int
-public_host(const struct conf *c, char *host, size_t hostsz,
+int
+dns_public_host(const struct conf *c, char *host, size_t hostsz,
     unsigned int *port, bool *https)
 {
 	const char *u = c->public_url, *h, *end, *colon;
@@ -67,34 +65,47 @@ cname(struct buf *out, const char *label, const char *domain,
 		    domain, target);
 }
 
-static void
-srv_records(struct buf *out, const struct provider *p, enum proto proto,
-    const char *domain)
+size_t
+dns_srv_records(const struct provider *p, struct srv_rec *out, size_t max)
 {
-	bool seen[2] = { false, false };
-	unsigned int rank = 0;
+	size_t n = 0;
 
-	/* The admin's order within a protocol is the preference: it becomes
-	 * the priority across both labels, as RFC 6186 clients compare them. */
-	for (size_t i = 0; i < p->nservers; i++) {
-		const struct server *s = &p->servers[i];
-		int tls = s->security == SEC_SSL ? 0 : 1;
+	for (int k = 0; k < PROTO_COUNT; k++) {
+		enum proto proto = (enum proto)k;
+		bool seen[2] = { false, false };
+		unsigned int rank = 0;
 
-		if (s->proto != proto || !server_advertised(s) ||
-		    srv_label[proto][tls] == NULL)
+		/* The admin's order within a protocol is the preference: it
+		 * becomes the priority across both labels, as RFC 6186
+		 * clients compare them. */
+		for (size_t i = 0; i < p->nservers; i++) {
+			const struct server *s = &p->servers[i];
+			int tls = s->security == SEC_SSL ? 0 : 1;
+
+			if (s->proto != proto || !server_advertised(s) ||
+			    srv_label[proto][tls] == NULL)
+				continue;
+			if (n < max)
+				out[n] = (struct srv_rec){ srv_label[proto][tls],
+				    rank, 1, s->port, s->host };
+			n++;
+			rank++;
+			seen[tls] = true;
+		}
+		/* ManageSieve is no mail protocol of RFC 6186: named only
+		 * when offered. */
+		if (proto == PROTO_MANAGESIEVE)
 			continue;
-		buf_printf(out, "%s._tcp.%s.\t" TTL "\tIN\tSRV\t%u 1 %u %s.\n",
-		    srv_label[proto][tls], domain, rank++, s->port, s->host);
-		seen[tls] = true;
+		for (int tls = 0; tls < 2; tls++) {
+			if (seen[tls])
+				continue;
+			if (n < max)
+				out[n] = (struct srv_rec){ srv_label[proto][tls],
+				    0, 0, 0, "." };
+			n++;
+		}
 	}
-	/* ManageSieve is no mail protocol of RFC 6186: named only when
-	 * offered. */
-	if (proto == PROTO_MANAGESIEVE)
-		return;
-	for (int tls = 0; tls < 2; tls++)
-		if (!seen[tls])
-			buf_printf(out, "%s._tcp.%s.\t" TTL "\tIN\tSRV\t"
-			    "0 0 0 .\n", srv_label[proto][tls], domain);
+	return n < max ? n : max;
 }
 
 int
@@ -102,6 +113,8 @@ render_dns(const struct conf *c, const struct provider *p,
     const char *domain, struct buf *out)
 {
 	char host[DOMAIN_MAX + 1], digest[DIGEST_B64_LEN + 1];
+	struct srv_rec srv[DNS_SRV_MAX];
+	size_t nsrv;
 	struct buf pacc = { 0 };
 	unsigned int port = 0;
 	bool https = false, known;
@@ -112,7 +125,7 @@ render_dns(const struct conf *c, const struct provider *p,
 	}
 	digest_sha256_b64(pacc.data, pacc.len, digest);
 	buf_free(&pacc);
-	known = public_host(c, host, sizeof(host), &port, &https) == 0;
+	known = dns_public_host(c, host, sizeof(host), &port, &https) == 0;
 
 	buf_printf(out, "; DNS records for %s, served by provider %s (%s)\n",
 	    domain, p->id, p->name);
@@ -129,8 +142,12 @@ render_dns(const struct conf *c, const struct provider *p,
 	buf_puts(out, "\n; RFC 6186 and RFC 8314 service records (and RFC 5804's "
 	    "for ManageSieve): lower\n; priority is preferred, target \".\" "
 	    "means not offered\n");
-	for (int k = 0; k < PROTO_COUNT; k++)
-		srv_records(out, p, (enum proto)k, domain);
+	nsrv = dns_srv_records(p, srv, ARRAY_LEN(srv));
+	for (size_t i = 0; i < nsrv; i++)
+		buf_printf(out, "%s._tcp.%s.\t" TTL "\tIN\tSRV\t%u %u %u %s%s\n",
+		    srv[i].label, domain, srv[i].priority, srv[i].weight,
+		    srv[i].port, srv[i].target,
+		    strcmp(srv[i].target, ".") == 0 ? "" : ".");
 
 	buf_puts(out, "\n; Outlook: Autodiscover service record (https)\n");
 	if (known && https)

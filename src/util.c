@@ -53,6 +53,15 @@ xstrndup(const char *s, size_t n)
 }
 
 void
+str_copy(char *dst, size_t dstsz, const char *src)
+{
+	size_t n = strnlen(src, dstsz - 1);
+
+	memmove(dst, src, n);
+	dst[n] = '\0';
+}
+
+void
 buf_reserve(struct buf *b, size_t extra)
 {
 	size_t need = b->len + extra + 1;

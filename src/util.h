@@ -12,6 +12,8 @@ void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* Copies src into dst (dstsz > 0), cut to fit, always NUL-terminated. */
+void str_copy(char *dst, size_t dstsz, const char *src);
 
 struct buf {
 	char *data;
