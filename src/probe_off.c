@@ -13,6 +13,6 @@ probe_main(int argc, char **argv, const char *conf_path)
 	(void)argv;
 	(void)conf_path;
 	fputs("autoconfd: probe: not built in: configure --enable-probe "
-	    "with libcurl (GnuTLS) and c-ares\n", stderr);
-	return 1;
+	    "with libcurl (GnuTLS), c-ares and libpsl\n", stderr);
+	return 2;
 }

@@ -104,8 +104,19 @@ class ManPages(unittest.TestCase):
         for name, short in longs:
             self.assertIn(".It Fl %s" % short, page)
             self.assertIn("Fl -%s" % name, page)
-        for verb in re.findall(r'^"  ([a-z]+) [A-Z]+ ', main, re.M):
+        verbs = re.findall(r'^"  ([a-z]+) [A-Z]+ ', main, re.M)
+        self.assertGreaterEqual(len(verbs), 3)
+        for verb in verbs:
             self.assertIn(".It Cm %s" % verb, page)
+        # The verbs with options of their own: each in the page and in
+        # --help.
+        for src in ("show.c", "probe.c"):
+            opts = re.findall(r'\{\s*"([a-z-]+)",\s*(?:no|required)_argument,',
+                              read("src", src))
+            self.assertGreater(len(opts), 2, src)
+            for name in opts:
+                self.assertIn("Fl -%s" % name, page, src)
+                self.assertIn("--%s" % name, main, src)
         for sig in ("SIGHUP", "SIGTERM", "SIGINT"):
             self.assertIn("Dv %s" % sig, page)
 
