@@ -846,6 +846,7 @@ probe_judge(struct probe *pr)
 {
 	struct client_view *want = NULL;
 
+	pr->nchecks = 0;
 	if (pr->p != NULL) {
 		want = xcalloc(CL_COUNT, sizeof(*want));
 		if (views_from_config(pr->conf, pr->p, &pr->em, want) < 0) {
