@@ -72,7 +72,7 @@ dnsq_new(const char *server, const char **why)
 	q = xcalloc(1, sizeof(*q));
 	memset(&o, 0, sizeof(o));
 	/* Clients give up on a lookup after a few seconds: so does this. */
-	o.timeout = 2000;
+	o.timeout = 3000;
 	o.tries = 2;
 	o.flags = ARES_FLAG_NOSEARCH;
 	if (ares_init_options(&q->ch, &o, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |

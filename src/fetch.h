@@ -12,6 +12,7 @@
 #include "util.h"
 
 #define FETCH_CERTS_MAX 8
+#define FETCH_PARALLEL 6	/* requests under way at once */
 
 struct fetch {
 	/* The request. */
