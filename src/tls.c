@@ -167,6 +167,27 @@ tls_publish(struct tls_creds *c)
 }
 
 void
+tls_creds_get(struct tls_creds *c, gnutls_pcert_st **pcert,
+    unsigned int *npcert, gnutls_privkey_t *key)
+{
+	*pcert = c->pcert;
+	*npcert = c->npcert;
+	*key = c->key;
+}
+
+struct tls_creds *
+tls_creds_acquire(void)
+{
+	struct tls_creds *c;
+
+	pthread_mutex_lock(&lock);
+	if ((c = current) != NULL)
+		c->refs++;
+	pthread_mutex_unlock(&lock);
+	return c;
+}
+
+void
 tls_session_setup(gnutls_session_t session)
 {
 	if (ticket_key.data != NULL &&
@@ -187,18 +208,11 @@ cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
 	(void)nreqs;
 	(void)pk_algos;
 	(void)pk_algos_length;
-	pthread_mutex_lock(&lock);
-	c = current;
-	if (c != NULL && cs != NULL)
-		c->refs++;
-	pthread_mutex_unlock(&lock);
-	if (c == NULL || cs == NULL)
+	if (cs == NULL || (c = tls_creds_acquire()) == NULL)
 		return -1;
 	tls_creds_release(cs->creds);
 	cs->creds = c;
-	*pcert = c->pcert;
-	*pcert_length = c->npcert;
-	*privkey = c->key;
+	tls_creds_get(c, pcert, pcert_length, privkey);
 	return 0;
 }
 

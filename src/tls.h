@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
 
 #include "conf.h"
@@ -21,8 +22,13 @@ void tls_free(struct tls_creds *c);
 /* Makes c the credentials of new handshakes; the previous ones are freed
  * once no connection uses them. */
 void tls_publish(struct tls_creds *c);
-/* Gives back a connection's reference (NULL: none). */
+/* A reference to the credentials of new handshakes (NULL: none), and
+ * giving one back (NULL: none). */
+struct tls_creds *tls_creds_acquire(void);
 void tls_creds_release(struct tls_creds *c);
+/* What a handshake uses of c: the chain and the key. */
+void tls_creds_get(struct tls_creds *c, gnutls_pcert_st **pcert,
+    unsigned int *npcert, gnutls_privkey_t *key);
 
 /* Per connection, before its handshake: session tickets on. */
 void tls_session_setup(gnutls_session_t session);
