@@ -41,7 +41,8 @@ usage(FILE *f)
 "  -c, --config FILE    provider config (default " AUTOCONFD_CONF ")\n"
 "  -l, --listen ADDR:PORT\n"
 "                       listen here instead of the config's \"listen\";\n"
-"                       repeatable: 127.0.0.1:8080, [::1]:8080, *:80\n"
+"                       repeatable: 127.0.0.1:8080, [::1]:8080, *:80;\n"
+"                       port 0: one the kernel picks (logged)\n"
 "  -t, --check          check the config, print what is wrong, exit 0 or 1\n"
 "  -v, --verbose        log more (debug messages)\n"
 "  -q, --quiet          log warnings and errors only\n"
@@ -243,7 +244,7 @@ main(int argc, char **argv)
 				    LISTEN_ARGS_MAX);
 				return 1;
 			}
-			if (parse_listen(optarg, &largs[nlargs].ss,
+			if (parse_listen(optarg, true, &largs[nlargs].ss,
 			    &largs[nlargs].sslen, &why) < 0) {
 				fprintf(stderr, "autoconfd: -l %s: %s\n",
 				    optarg, why);
@@ -318,8 +319,8 @@ main(int argc, char **argv)
 	if (s == NULL)
 		fatalx("%s: config not loaded", path);
 	if (nlargs == 0 && s->conf->nlisten == 0) {
-		parse_listen("127.0.0.1:8080", &largs[0].ss, &largs[0].sslen,
-		    &(const char *){ NULL });
+		parse_listen("127.0.0.1:8080", false, &largs[0].ss,
+		    &largs[0].sslen, &(const char *){ NULL });
 		largs[nlargs++].text = "127.0.0.1:8080";
 	}
 	/* Block the signals before any thread starts: the workers inherit

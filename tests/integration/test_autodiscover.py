@@ -132,7 +132,7 @@ class Base(unittest.TestCase):
         return body
 
     def raw_conn(self):
-        return socket.create_connection((self.d.host, self.d.port), timeout=5)
+        return socket.create_connection((self.d.host, self.d.port), timeout=harness.scaled(5))
 
 
 class Pox(Base):

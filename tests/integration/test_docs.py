@@ -4,7 +4,6 @@ of src/conf.c, every option of src/main.c), and installed by make install."""
 import json
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 import unittest
@@ -24,9 +23,7 @@ def read(*parts):
 class ManPages(unittest.TestCase):
 
     def test_mandoc_lint(self):
-        mandoc = shutil.which("mandoc")
-        if mandoc is None:
-            self.skipTest("mandoc is not installed (Debian package mandoc)")
+        mandoc = harness.need(self, "mandoc", "mandoc")
         for page in PAGES:
             # Warnings and errors; "style" also flags pages this machine
             # lacks (systemd.socket(5)), which is not the page's fault.
@@ -89,8 +86,7 @@ class ManPages(unittest.TestCase):
             self.assertIn("Dv %s" % sig, page)
 
     def test_installed(self):
-        if BUILD is None:
-            self.skipTest("TOP_BUILDDIR is not set (run through make check)")
+        self.assertIsNotNone(BUILD, "TOP_BUILDDIR is not set (run through make check)")
         with tempfile.TemporaryDirectory(prefix="autoconfd-install-") as dest:
             r = subprocess.run(["make", "-s", "-C", BUILD, "install", "DESTDIR=" + dest],
                                capture_output=True, text=True, timeout=300)

@@ -24,7 +24,7 @@ from clients import parse_ad_error, parse_autoconfig, thunderbird_from_outlook
 TIMEOUT = 2         # the daemon's idle timeout here (limits.timeout)
 REQUEST_TIMEOUT = 4  # for a request's headers (limits.request_timeout)
 IDLE = 2000         # idle connections at once (limits.connections is above)
-PROMPT = 5.0        # a normal client must be answered within this
+PROMPT = harness.scaled(5.0)  # a normal client is answered within this
 AC = "/mail/config-v1.1.xml"
 AD = "/autodiscover/autodiscover.xml"
 OUTLOOK_REQ = "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"
@@ -208,7 +208,7 @@ class SlowClients(Base):
         return socks
 
     def assert_all_closed(self, socks):
-        deadline = time.monotonic() + TIMEOUT + 3
+        deadline = time.monotonic() + TIMEOUT + harness.scaled(3)
         try:
             open_ = [s for s in socks if not closed_by(s, deadline)]
             self.assertEqual(open_, [], "%d connections outlived the idle timeout" % len(open_))
@@ -223,7 +223,7 @@ class SlowClients(Base):
         for s in socks:
             s.sendall(b"GET " + AC.encode() + b" HTTP/1.1\r\nHost: example.com\r\nX-Slow: ")
         self.drip(socks, b"a", REQUEST_TIMEOUT + 2)
-        deadline = time.monotonic() + 1
+        deadline = time.monotonic() + harness.scaled(1)
         try:
             self.assertEqual([s for s in socks if not closed_by(s, deadline)], [])
         finally:

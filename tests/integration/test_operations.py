@@ -45,7 +45,7 @@ def counter(m, name, **labels):
 
 
 def wait_for(pred, timeout=5.0):
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + harness.scaled(timeout)
     while time.monotonic() < deadline:
         v = pred()
         if v:
@@ -289,7 +289,9 @@ class Limits(unittest.TestCase):
                 s.sendall(b"GET / HTTP/1.1\r\nHo")
                 t0 = time.monotonic()
                 self.assertEqual(s.recv(100), b"")
-                self.assertLess(time.monotonic() - t0, 9)
+                # The bound is generous (a loaded machine); the point is
+                # that the idle connection is closed at all.
+                self.assertLess(time.monotonic() - t0, harness.scaled(9))
             finally:
                 s.close()
 
@@ -422,7 +424,9 @@ class Drain(unittest.TestCase):
             ts = [threading.Thread(target=client) for _ in range(4)]
             for t in ts:
                 t.start()
-            self.assertTrue(wait_for(lambda: ok[0] > 50, timeout=10))
+            # Requests in flight when the signal comes (a few answered
+            # first; no rate is asked for).
+            self.assertTrue(wait_for(lambda: ok[0] >= 8, timeout=10))
             d.proc.send_signal(signal.SIGTERM)
             self.assertEqual(d.proc.wait(15), 0)
             stop.set()
