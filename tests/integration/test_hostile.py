@@ -34,9 +34,11 @@ NAME = 'Ex <b>&amp;</b> "Mail"'
 # never echoed; valid ones come back intact, escaped for each format.
 INVALID = ['<script>alert(1)</script>@example.com', '"><img src=x onerror=alert(1)>@example.com',
            'a@example.com<x>', '{"a":"b"}@example.com', ']]><x/>@example.com',
-           'a\\"b@example.com', 'x@exa<mple.com', "a@example.com'><b>"]
+           'a\\"b@example.com', 'x@exa<mple.com', "a@example.com'><b>", "a<b@example.com"]
+# Each special character also alone: an escaper that looks for "any of
+# them" before escaping must not let the lone one through.
 VALID = ["o'h&a{b}|c~d!e#f$g%h*i+j=k?l^m`n/o@example.com", "j\u00fcrgen&'x@example.com",
-         "'-'@example.com"]
+         "'-'@example.com", "a&b@example.com", "o'neil@example.com"]
 HOSTS = ["<script>.example.com", 'a"b.example.com', "exa&mple.com", "example.com<x>",
          '{"a":1}', "]]><x>", "autoconfig.example.com'><b>"]
 # Every element the settings page writes; request bytes are only ever text.

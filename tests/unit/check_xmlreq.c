@@ -451,6 +451,11 @@ START_TEST(well_formedness)
 		"< Autodiscover/>",
 		"<Autodiscover></ Autodiscover>",
 		"<Autodiscover></autodiscover>",
+		/* End tags that do not match below the root. */
+		"<Autodiscover><Request><EMailAddress>a@b.example</EMailAddress>"
+		    "</Requests></Autodiscover>",
+		"<Autodiscover><Request><EMailAddress>a@b.example</Request>"
+		    "</EMailAddress></Autodiscover>",
 		"<1a/>",
 		"<Autodiscover>]]></Autodiscover>",
 		"<Autodiscover><![CDATA[x</Autodiscover>",
