@@ -28,6 +28,10 @@
 #define LISTEN_ARGS_MAX 16
 #define DRAIN_MS 10000
 
+/* Whether the sockets are the config's "listen" (not -l, not passed by the
+ * service manager): only then is a change of it worth a warning. */
+static bool listen_from_conf;
+
 static void
 usage(FILE *f)
 {
@@ -126,6 +130,19 @@ http_opts_from(struct http_opts *ho, const struct limits *lim)
 	ho->body_max = lim->body_max;
 }
 
+static bool
+same_listen(const struct conf *a, const struct conf *b)
+{
+	if (a->nlisten != b->nlisten)
+		return false;
+	for (size_t i = 0; i < a->nlisten; i++)
+		if (a->listen[i].sslen != b->listen[i].sslen ||
+		    memcmp(&a->listen[i].ss, &b->listen[i].ss,
+		    a->listen[i].sslen) != 0)
+			return false;
+	return true;
+}
+
 static void
 reload(const char *path)
 {
@@ -150,6 +167,9 @@ reload(const char *path)
 	if (old != NULL && memcmp(&old->conf->limits, &s->conf->limits,
 	    sizeof(struct limits)) != 0)
 		log_warnx("changed \"limits\" take effect at the next "
+		    "restart");
+	if (old != NULL && listen_from_conf && !same_listen(old->conf, s->conf))
+		log_warnx("changed \"listen\" takes effect at the next "
 		    "restart");
 	if (old != NULL && (old->conf->tls == NULL) != (s->conf->tls == NULL))
 		log_warnx("\"tls\" %s: takes effect at the next restart",
@@ -224,7 +244,7 @@ main(int argc, char **argv)
 	size_t nlargs = 0;
 	const char *path = AUTOCONFD_CONF;
 	enum log_level level = LOG_LEVEL_INFO;
-	bool check = false;
+	bool check = false, listen_args;
 	struct http_opts ho;
 	int nfds;
 	sigset_t set;
@@ -318,6 +338,7 @@ main(int argc, char **argv)
 	struct site *s = load_site(path, &creds);
 	if (s == NULL)
 		fatalx("%s: config not loaded", path);
+	listen_args = nlargs > 0;
 	if (nlargs == 0 && s->conf->nlisten == 0) {
 		parse_listen("127.0.0.1:8080", false, &largs[0].ss,
 		    &largs[0].sslen, &(const char *){ NULL });
@@ -354,6 +375,8 @@ main(int argc, char **argv)
 	} else if (nlargs > 0 ? http_listen(largs, nlargs) < 0 :
 	    http_listen(s->conf->listen, s->conf->nlisten) < 0)
 		fatalx("cannot listen");
+	else
+		listen_from_conf = !listen_args;
 	http_opts_from(&ho, &s->conf->limits);
 	ho.tls = s->conf->tls;
 	if (http_start(&ho) < 0)

@@ -217,11 +217,43 @@ class AccessLog(unittest.TestCase):
             i = d.wait_log(" GET " + AC + " 200 ")
             self.assertTrue(LINE.match(d.lines[i]), d.lines[i])
 
+    def agent_lines(self, path, n):
+        """The User-Agent field of the first n lines of path."""
+        return [LINE.match(l).group(10) for l in self.read_lines(path, n)]
+
     def test_unwritable_log_keeps_previous(self):
         with Daemon(config()) as d:
+            good = os.path.join(d.dir.name, "a.log")
+            d.reload(config(access_log=good), expect="generation 2")
+            d.get("/healthz", headers={"User-Agent": "one"})
             bad = os.path.join(d.dir.name, "no-such-dir", "a.log")
-            d.reload(config(access_log=bad), expect="access log")
-            self.assertEqual(d.get("/healthz")[0], 200)
+            d.reload(config(access_log=bad), expect="access log %s: No such file" % bad)
+            d.wait_log("generation 3")
+            d.get("/healthz", headers={"User-Agent": "two"})
+            # The lines go on to the file that could be opened.
+            self.assertEqual(self.agent_lines(good, 2), ["one", "two"])
+            self.assertFalse(os.path.exists(os.path.dirname(bad)))
+
+    def test_failed_reload_keeps_the_log(self):
+        """A reload that fails changes nothing, the access log included:
+        lines go on to the file in use, the new one is not created; the
+        next good reload moves them."""
+        with Daemon(config()) as d:
+            old = os.path.join(d.dir.name, "old.log")
+            new = os.path.join(d.dir.name, "new.log")
+            d.reload(config(access_log=old), expect="generation 2")
+            d.get("/healthz", headers={"User-Agent": "before"})
+            for broken in ('{"access_log": "%s", "providers": [' % new,
+                           config(access_log=new, limits={"threads": -1}),
+                           config(access_log=new, providers=[])):
+                d.reload(broken, expect="previous config keeps serving")
+                d.get("/healthz", headers={"User-Agent": "failed"})
+            self.assertEqual(self.agent_lines(old, 4), ["before"] + ["failed"] * 3)
+            self.assertFalse(os.path.exists(new))
+            d.reload(config(access_log=new), expect="generation 3")
+            d.get("/healthz", headers={"User-Agent": "after"})
+            self.assertEqual(self.agent_lines(new, 1), ["after"])
+            self.assertEqual(len(self.read_lines(old, 4)), 4)
 
 
 class Limits(unittest.TestCase):
@@ -353,6 +385,39 @@ class Limits(unittest.TestCase):
         with Daemon(config()) as d:
             d.reload(config(limits={"connections": 10}),
                      expect='changed "limits" take effect at the next restart')
+
+
+class ListenOnReload(unittest.TestCase):
+    """A changed "listen" is taken in at the next start only, and said so."""
+
+    def test_changed_listen_warns_and_changes_nothing(self):
+        other = harness.reserve_port()      # refused unless listened on
+        self.addCleanup(other.close)
+        extra = "127.0.0.1:%d" % other.getsockname()[1]
+
+        def make():
+            return Daemon(config(listen=["127.0.0.1:%d" % harness.free_port()]), listen=[])
+        with harness.start_retrying(make) as d:
+            mine = "127.0.0.1:%d" % d.port
+            mark = len(d.lines)
+            d.reload(config(listen=[mine]), expect="generation 2")
+            self.assertNotIn('changed "listen"', "\n".join(d.lines[mark:]))
+            mark = len(d.lines)
+            d.reload(config(listen=[mine, extra]), expect="generation 3")
+            i = d.wait_log('changed "listen" takes effect at the next restart', start=mark)
+            self.assertTrue(d.lines[i].startswith("autoconfd: warning: "), d.lines[i])
+            with self.assertRaises(ConnectionRefusedError):
+                socket.create_connection(other.getsockname(), timeout=5).close()
+            self.assertTrue(d.alive())
+            d.reload(config(listen=[extra]), expect="generation 4")
+            self.assertTrue(d.alive())
+
+    def test_listen_under_l_is_not_used(self):
+        """With -l the config's "listen" is not used: no warning."""
+        with Daemon(config()) as d:
+            d.reload(config(listen=["127.0.0.1:1"]), expect="generation 2")
+            self.assertNotIn('"listen"', d.log())
+            self.assertTrue(d.alive())
 
 
 class Drain(unittest.TestCase):

@@ -131,6 +131,27 @@ class DirectHttps(unittest.TestCase):
             self.assertEqual(self.get(c)[0], 200)
             self.assertEqual(self.served_cert(c), self.a[2])
 
+    def test_tls_removed_on_reload_warns_and_stays(self):
+        with self.daemon() as d:
+            d.reload({"providers": [provider()]}, expect="generation 2")
+            i = d.wait_log('"tls" removed: takes effect at the next restart')
+            self.assertTrue(d.lines[i].startswith("autoconfd: warning: "), d.lines[i])
+            # Until then the TLS port speaks TLS, with the certificate it had.
+            c = self.conn()
+            self.assertEqual(self.get(c, "/healthz")[:1], (200,))
+            self.assertEqual(self.served_cert(c), self.a[2])
+
+    def test_tls_added_on_reload_warns_and_waits(self):
+        with Daemon({"providers": [provider()]}) as d:
+            self.tls_port = d.port      # the plain port, named a TLS port
+            d.reload(self.config(), expect="generation 2")
+            i = d.wait_log('"tls" added: takes effect at the next restart')
+            self.assertTrue(d.lines[i].startswith("autoconfd: warning: "), d.lines[i])
+            # Until then the port goes on speaking plain HTTP.
+            self.assertTrue(d.alive())
+            st, _, body = d.get("/mail/config-v1.1.xml", host="autoconfig.example.com")
+            self.assertEqual(st, 200)
+
     def test_plain_http_on_tls_port_gets_no_answer(self):
         with self.daemon() as d:
             s = socket.create_connection(("127.0.0.1", self.tls_port), timeout=5)
