@@ -38,6 +38,8 @@ find_provider(const struct request *rq, struct reply *rp, const char *param,
 			return NULL;
 		}
 		*have_email = true;
+		/* For the access log: only an address that is valid. */
+		snprintf(rp->email, sizeof(rp->email), "%s", em->addr);
 		return find_provider_by_email(rq, rp, em);
 	}
 	/* No address (Thunderbird for Android, K-9, KMail, Geary): the

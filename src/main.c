@@ -12,7 +12,6 @@
 
 #include "accesslog.h"
 #include "conf.h"
-#include "http.h"
 #include "email.h"
 #include "log.h"
 #include "render.h"
@@ -20,13 +19,20 @@
 #include "notify.h"
 #include "site.h"
 #include "tls.h"
+#include "worker.h"
 
 #ifndef AUTOCONFD_CONF
 #define AUTOCONFD_CONF "/etc/autoconfd.json"
 #endif
 
 #define LISTEN_ARGS_MAX 16
-#define DRAIN_MS 10000
+/* Requests in progress get this long at a stop; then every connection is
+ * closed. A request needs milliseconds: only a client that does not read
+ * its answer waits so long. */
+#define DRAIN_MS 3000
+/* The main thread's tick: access log buffers written out, workers
+ * checked. */
+#define TICK_NS (250 * 1000 * 1000)
 
 /* Whether the sockets are the config's "listen" (not -l, not passed by the
  * service manager): only then is a change of it worth a warning. */
@@ -117,9 +123,9 @@ load_site(const char *path, struct tls_creds **creds)
 }
 
 static void
-http_opts_from(struct http_opts *ho, const struct limits *lim)
+edge_opts_from(struct edge_opts *ho, const struct limits *lim)
 {
-	http_default_opts(ho);
+	edge_default_opts(ho);
 	if (lim->threads > 0)
 		ho->threads = lim->threads;
 	ho->conn_limit = lim->connections;
@@ -245,7 +251,7 @@ main(int argc, char **argv)
 	const char *path = AUTOCONFD_CONF;
 	enum log_level level = LOG_LEVEL_INFO;
 	bool check = false, listen_args;
-	struct http_opts ho;
+	struct edge_opts ho;
 	int nfds;
 	sigset_t set;
 	int ch;
@@ -345,7 +351,7 @@ main(int argc, char **argv)
 		largs[nlargs++].text = "127.0.0.1:8080";
 	}
 	/* Block the signals before any thread starts: the workers inherit
-	 * the mask and only this thread takes them, in sigwait(). */
+	 * the mask and only this thread takes them, in sigtimedwait(). */
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
@@ -370,26 +376,33 @@ main(int argc, char **argv)
 			log_info("serving the %d sockets passed by the service "
 			    "manager; \"listen\" and -l are not used", nfds);
 		for (int i = 0; i < nfds; i++)
-			if (http_adopt(NOTIFY_FD_START + i) < 0)
+			if (edge_adopt(NOTIFY_FD_START + i) < 0)
 				fatalx("cannot serve the passed sockets");
-	} else if (nlargs > 0 ? http_listen(largs, nlargs) < 0 :
-	    http_listen(s->conf->listen, s->conf->nlisten) < 0)
+	} else if (nlargs > 0 ? edge_listen(largs, nlargs) < 0 :
+	    edge_listen(s->conf->listen, s->conf->nlisten) < 0)
 		fatalx("cannot listen");
 	else
 		listen_from_conf = !listen_args;
-	http_opts_from(&ho, &s->conf->limits);
-	ho.tls = s->conf->tls;
-	if (http_start(&ho) < 0)
+	edge_opts_from(&ho, &s->conf->limits);
+	if (s->conf->tls != NULL) {
+		ho.tls_ports = s->conf->tls->ports;
+		ho.ntls_ports = s->conf->tls->nports;
+	}
+	if (edge_start(&ho) < 0)
 		fatalx("cannot start the HTTP server");
 	log_info("autoconfd %s ready", PACKAGE_VERSION);
 	notify("READY=1\nSTATUS=serving %zu providers, config generation "
 	    "%llu", s->conf->nproviders, (unsigned long long)s->generation);
 
 	for (;;) {
-		int sig;
+		struct timespec tick = { 0, TICK_NS };
+		int sig = sigtimedwait(&set, NULL, &tick);
 
-		if (sigwait(&set, &sig) != 0)
+		if (sig < 0) {
+			alog_flush();
+			edge_check_workers();
 			continue;
+		}
 		if (sig == SIGHUP) {
 			notify_reloading();
 			reload(path);
@@ -399,7 +412,13 @@ main(int argc, char **argv)
 		notify("STOPPING=1\nSTATUS=finishing requests");
 		break;
 	}
-	http_stop(DRAIN_MS);
+	if (!edge_stop(DRAIN_MS)) {
+		/* A stuck worker may hold anything: leave without freeing. */
+		alog_flush();
+		log_warnx("stopped with a worker stuck");
+		_exit(1);
+	}
+	alog_flush();
 	site_publish(NULL);
 	xmlCleanupParser();
 	log_info("stopped");

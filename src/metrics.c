@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,7 +13,7 @@
 
 /* Statuses with their own counter; the rest are counted as "other". */
 static const unsigned int codes[] = { 200, 204, 301, 302, 304, 400, 401,
-    403, 404, 405, 408, 413, 414, 429, 431, 500, 501, 503 };
+    403, 404, 405, 408, 413, 414, 429, 431, 500, 501, 503, 505 };
 #define NCODES (ARRAY_LEN(codes) + 1)
 
 /* Upper bounds of the response time buckets, in microseconds. */
@@ -134,6 +135,99 @@ metrics_reload(bool ok, uint64_t gen)
 	atomic_store(&generation, gen);
 }
 
+/* ---- the edge ---------------------------------------------------------
+ * Refusals are rare: shared counters. The labels are a fixed set. */
+static const char *const edge_reasons[] = {
+	"framing", "malformed", "body_too_large", "uri_too_long",
+	"headers_too_large", "version", "per_ip_limit", "request_timeout",
+	"accept_failed", "no_config", "other",
+};
+static atomic_ullong edge_counts[ARRAY_LEN(edge_reasons)];
+static unsigned int nworkers;
+static void (*worker_probe)(unsigned int, struct worker_state *);
+
+void
+metrics_edge_rejection(const char *reason)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(edge_reasons) - 1; i++)
+		if (strcmp(edge_reasons[i], reason) == 0)
+			break;
+	atomic_fetch_add_explicit(&edge_counts[i], 1, memory_order_relaxed);
+}
+
+void
+metrics_set_workers(unsigned int n,
+    void (*probe)(unsigned int, struct worker_state *))
+{
+	nworkers = n;
+	worker_probe = probe;
+}
+
+unsigned int
+metrics_stalled_workers(char *which, size_t size)
+{
+	unsigned int n = 0;
+	size_t len = 0;
+
+	if (size > 0)
+		which[0] = '\0';
+	for (unsigned int i = 0; worker_probe != NULL && i < nworkers; i++) {
+		struct worker_state st;
+
+		worker_probe(i, &st);
+		if (!st.stalled)
+			continue;
+		if (len < size) {
+			int k = snprintf(which + len, size - len, "%s%u",
+			    n > 0 ? ", " : "", i);
+
+			if (k > 0)
+				len += (size_t)k;
+		}
+		n++;
+	}
+	return n;
+}
+
+static void
+render_edge(struct buf *o)
+{
+	buf_puts(o,
+	    "# HELP autoconfd_edge_rejections_total Requests and connections "
+	    "refused before an endpoint saw them, by reason.\n"
+	    "# TYPE autoconfd_edge_rejections_total counter\n");
+	for (size_t i = 0; i < ARRAY_LEN(edge_reasons); i++)
+		buf_printf(o, "autoconfd_edge_rejections_total{reason=\"%s\"} "
+		    "%llu\n", edge_reasons[i], atomic_load_explicit(
+		    &edge_counts[i], memory_order_relaxed));
+	if (worker_probe == NULL)
+		return;
+	buf_puts(o,
+	    "# HELP autoconfd_worker_connections Connections open on each "
+	    "worker thread.\n"
+	    "# TYPE autoconfd_worker_connections gauge\n");
+	for (unsigned int i = 0; i < nworkers; i++) {
+		struct worker_state st;
+
+		worker_probe(i, &st);
+		buf_printf(o, "autoconfd_worker_connections{worker=\"%u\"} "
+		    "%u\n", i, st.connections);
+	}
+	buf_puts(o,
+	    "# HELP autoconfd_worker_stalled 1 while the worker has made no "
+	    "progress for several seconds.\n"
+	    "# TYPE autoconfd_worker_stalled gauge\n");
+	for (unsigned int i = 0; i < nworkers; i++) {
+		struct worker_state st;
+
+		worker_probe(i, &st);
+		buf_printf(o, "autoconfd_worker_stalled{worker=\"%u\"} %d\n",
+		    i, st.stalled ? 1 : 0);
+	}
+}
+
 static unsigned long long
 get(atomic_ullong *a)
 {
@@ -222,7 +316,7 @@ metrics_render(struct buf *o)
 	    "# TYPE autoconfd_open_connections gauge\n"
 	    "autoconfd_open_connections %d\n"
 	    "# HELP autoconfd_request_timeouts_total Connections closed for "
-	    "not sending a request's headers within limits.request_timeout.\n"
+	    "not sending a request within limits.request_timeout.\n"
 	    "# TYPE autoconfd_request_timeouts_total counter\n"
 	    "autoconfd_request_timeouts_total %llu\n"
 	    "# HELP autoconfd_config_generation Generation of the config "
@@ -245,4 +339,5 @@ metrics_render(struct buf *o)
 	    "autoconfd_build_info{version=\"%s\"} 1\n",
 	    atomic_load(&open_conns), get(&request_timeouts), get(&generation), get(&reloads),
 	    get(&reload_failures), (long long)started, PACKAGE_VERSION);
+	render_edge(o);
 }

@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include <stdatomic.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +10,7 @@
 #include <microhttpd.h>
 
 #include "log.h"
+#include "worker.h"
 #include "tls.h"
 
 #define CHAIN_MAX 8
@@ -18,12 +19,22 @@ struct tls_creds {
 	gnutls_pcert_st pcert[CHAIN_MAX];
 	unsigned int npcert;
 	gnutls_privkey_t key;
+	unsigned int refs;		/* under lock */
 };
 
-static _Atomic(struct tls_creds *) current;
-/* A handshake may still use the credentials it picked up just before a
- * reload: the replaced ones are kept for one more reload. */
-static struct tls_creds *retired;
+/* The credentials new handshakes get. A session keeps pointers into the
+ * ones it was given for as long as it lives, so each connection holds a
+ * reference (taken in the certificate callback, given back when the
+ * connection closes), and publishing gives up the publisher's: the last
+ * one out frees them. A lock, not atomics alone: taking a reference must
+ * not race with the last release. Once per handshake, it is never hot. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tls_creds *current;
+
+/* The session ticket key (RFC 5077 tickets, TLS 1.3 PSK resumption):
+ * made once per process, kept across reloads so that resumption survives
+ * them. GnuTLS derives rotating keys from it. */
+static gnutls_datum_t ticket_key;
 
 bool
 tls_supported(void)
@@ -119,6 +130,7 @@ tls_load(const char *conf_path, const struct tls_conf *t, struct diag *d)
 		    "does not match the certificate");
 		goto bad;
 	}
+	c->refs = 1;
 	return c;
 bad:
 	tls_free(c);
@@ -126,12 +138,40 @@ bad:
 }
 
 void
+tls_creds_release(struct tls_creds *c)
+{
+	bool last;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&lock);
+	last = --c->refs == 0;
+	pthread_mutex_unlock(&lock);
+	if (last)
+		tls_free(c);
+}
+
+void
 tls_publish(struct tls_creds *c)
 {
-	struct tls_creds *old = atomic_exchange(&current, c);
+	struct tls_creds *old;
 
-	tls_free(retired);
-	retired = old;
+	if (ticket_key.data == NULL &&
+	    gnutls_session_ticket_key_generate(&ticket_key) < 0)
+		fatalx("cannot make a session ticket key");
+	pthread_mutex_lock(&lock);
+	old = current;
+	current = c;
+	pthread_mutex_unlock(&lock);
+	tls_creds_release(old);
+}
+
+void
+tls_session_setup(gnutls_session_t session)
+{
+	if (ticket_key.data != NULL &&
+	    gnutls_session_ticket_enable_server(session, &ticket_key) < 0)
+		log_debug("session tickets not enabled for a connection");
 }
 
 static int
@@ -140,15 +180,22 @@ cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
     gnutls_pcert_st **pcert, unsigned int *pcert_length,
     gnutls_privkey_t *privkey)
 {
-	struct tls_creds *c = atomic_load(&current);
+	struct conn *cs = edge_conn_by_fd(gnutls_transport_get_int(session));
+	struct tls_creds *c;
 
-	(void)session;
 	(void)req_ca_dn;
 	(void)nreqs;
 	(void)pk_algos;
 	(void)pk_algos_length;
-	if (c == NULL)
+	pthread_mutex_lock(&lock);
+	c = current;
+	if (c != NULL && cs != NULL)
+		c->refs++;
+	pthread_mutex_unlock(&lock);
+	if (c == NULL || cs == NULL)
 		return -1;
+	tls_creds_release(cs->creds);
+	cs->creds = c;
 	*pcert = c->pcert;
 	*pcert_length = c->npcert;
 	*privkey = c->key;

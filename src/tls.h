@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 
+#include <gnutls/gnutls.h>
+
 #include "conf.h"
 
 struct tls_creds;
@@ -16,8 +18,14 @@ struct tls_creds *tls_load(const char *conf_path, const struct tls_conf *t,
     struct diag *d);
 void tls_free(struct tls_creds *c);
 
-/* Makes c the credentials of new handshakes. */
+/* Makes c the credentials of new handshakes; the previous ones are freed
+ * once no connection uses them. */
 void tls_publish(struct tls_creds *c);
+/* Gives back a connection's reference (NULL: none). */
+void tls_creds_release(struct tls_creds *c);
+
+/* Per connection, before its handshake: session tickets on. */
+void tls_session_setup(gnutls_session_t session);
 
 /* True when this libmicrohttpd can serve TLS. */
 bool tls_supported(void);

@@ -368,15 +368,33 @@ class Limits(unittest.TestCase):
             a = socket.create_connection((d.host, d.port), timeout=5)
             b = socket.create_connection((d.host, d.port), timeout=5)
             try:
+                # The third gets a short 503 and is closed, before it
+                # sends anything.
                 c = socket.create_connection((d.host, d.port), timeout=5)
-                c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                out = b""
                 try:
-                    self.assertEqual(c.recv(100), b"")
+                    while True:
+                        chunk = c.recv(4096)
+                        if not chunk:
+                            break
+                        out += chunk
                 except ConnectionResetError:
                     pass
                 c.close()
-                a.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-                self.assertTrue(a.recv(100).startswith(b"HTTP/1.1 200 "))
+                self.assertTrue(out.startswith(b"HTTP/1.1 503 "), out)
+                self.assertTrue(out.endswith(b"\r\n\r\ntoo many connections from one "
+                                             b"address\n"), out)
+
+                # Counted, asked on a connection already open.
+                a.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+                r = http.client.HTTPResponse(a)
+                r.begin()
+                self.assertEqual(r.status, 200)
+                text = r.read().decode()
+                self.assertIn('autoconfd_edge_rejections_total{reason="per_ip_limit"} 1\n',
+                              text)
+                self.assertIn('autoconfd_requests_total{endpoint="edge",code="503"} 1\n',
+                              text)
             finally:
                 a.close()
                 b.close()
