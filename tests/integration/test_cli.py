@@ -133,12 +133,16 @@ class Startup(unittest.TestCase):
         self.assertNotRegex(err, r"(?m) ready$")
         return rc, err, d
 
-    def test_port_in_use(self):
+    def taken_port(self):
+        """A port another process listens on."""
         taken = socket.socket()
         self.addCleanup(taken.close)
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
-        port = taken.getsockname()[1]
+        return taken.getsockname()[1]
+
+    def test_port_in_use(self):
+        port = self.taken_port()
         rc, err, _ = self.run_daemon(config(), "-l", "127.0.0.1:0", "-l", "127.0.0.1:%d" % port)
         self.assertEqual(rc, 1, err)
         self.assertIn("autoconfd: warning: cannot listen on 127.0.0.1:%d: Address already in use\n"
@@ -146,11 +150,7 @@ class Startup(unittest.TestCase):
         self.assertTrue(err.endswith("autoconfd: fatal: cannot listen\n"), err)
 
     def test_port_in_use_from_config(self):
-        taken = socket.socket()
-        self.addCleanup(taken.close)
-        taken.bind(("127.0.0.1", 0))
-        taken.listen(1)
-        port = taken.getsockname()[1]
+        port = self.taken_port()
         rc, err, _ = self.run_daemon(config(listen=["127.0.0.1:%d" % port]))
         self.assertEqual(rc, 1, err)
         self.assertIn("127.0.0.1:%d: Address already in use" % port, err)
