@@ -142,7 +142,7 @@ account(struct conn *cs, const char *method, const struct site *s,
 		.when = time(NULL),
 		.peer = peer_of(c),
 		.method = method,
-		.path = cs->raw_target,
+		.path = cs->target.len > 0 ? cs->target.data : NULL,
 		.status = rp->status,
 		.bytes = rp->blob != NULL ? rp->blob->len : rp->body.len,
 		.usec = usec,
@@ -316,17 +316,22 @@ mhd_reason(unsigned int status)
 }
 
 /* An answer libmicrohttpd gave without asking the access handler (a
- * request it could not parse or hold): logged and counted as well. */
+ * request it could not parse or hold): logged and counted as well.
+ * status: what it queued, else what its log said (before a request line
+ * it could read, there is no other trace). */
 static void
-account_mhd(struct conn *cs)
+account_mhd(struct conn *cs, bool queued)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(cs->c,
-	    MHD_CONNECTION_INFO_HTTP_STATUS);
+	const union MHD_ConnectionInfo *ci = queued ?
+	    MHD_get_connection_info(cs->c, MHD_CONNECTION_INFO_HTTP_STATUS) :
+	    NULL;
 	struct reply rp = { 0 };
 
-	if (ci == NULL || ci->http_status == 0)
+	rp.status = ci != NULL && ci->http_status != 0 ? ci->http_status :
+	    cs->mhd_status;
+	cs->mhd_status = 0;
+	if (rp.status == 0)
 		return;
-	rp.status = ci->http_status;
 	rp.endpoint = "edge";
 	metrics_edge_rejection(mhd_reason(rp.status));
 	account(cs, NULL, NULL, &rp, NULL);
@@ -343,12 +348,11 @@ completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	if (cs == NULL)
 		return;
 	if (!cs->logged)
-		account_mhd(cs);
-	/* The answer has been accounted; a later one (after the next
-	 * request line, or the next bytes) is another. */
+		account_mhd(cs, true);
+	/* Accounted; the next answer comes after the next request line. */
 	cs->logged = true;
-	cs->rx_at_completed = cs->received;
-	cs->raw_target = NULL;
+	cs->mhd_status = 0;
+	cs->target.len = 0;
 	if (*req_cls != NULL) {
 		cs->active = false;
 		*req_cls = NULL;
@@ -367,7 +371,10 @@ uri_logged(void *cls, const char *uri, struct MHD_Connection *c)
 
 	(void)cls;
 	if (cs != NULL) {
-		cs->raw_target = uri;
+		cs->target.len = 0;
+		if (alog_enabled()) {
+			buf_add(&cs->target, uri, strcspn(uri, "?"));
+		}
 		cs->logged = false;
 	}
 	return NULL;
@@ -387,7 +394,6 @@ connection(void *cls, struct MHD_Connection *c, void **socket_context,
 		cs = xcalloc(1, sizeof(*cs));
 		cs->c = c;
 		cs->fd = ci != NULL ? ci->connect_fd : -1;
-		cs->logged = true;
 		guard_init(&cs->guard);
 		*socket_context = cs;
 		edge_conn_started(w, cs);
@@ -401,10 +407,9 @@ connection(void *cls, struct MHD_Connection *c, void **socket_context,
 	}
 	if ((cs = *socket_context) == NULL)
 		return;
-	/* An answer libmicrohttpd gave before a request line it could
-	 * read (no completion notice), or after the last one completed. */
-	if (!cs->logged || cs->received > cs->rx_at_completed)
-		account_mhd(cs);
+	/* An answer libmicrohttpd gave before a request line it could read
+	 * has no completion notice. */
+	account_mhd(cs, false);
 	if (cs->active) {
 		cs->active = false;
 		edge_inflight(-1);
@@ -413,17 +418,33 @@ connection(void *cls, struct MHD_Connection *c, void **socket_context,
 	tls_creds_release(cs->creds);
 	free(cs->body);
 	buf_free(&cs->out);
+	buf_free(&cs->target);
 	free(cs);
 	*socket_context = NULL;
 }
 
+/* libmicrohttpd's messages, at debug level. One of them is the only trace
+ * of an error answer it gives before the request line is read (0.9.75
+ * and 1.0 word it alike); it comes while the library works on the
+ * connection this worker last received bytes on. */
 __attribute__((format(printf, 2, 0)))
 static void
 mhd_logger(void *cls, const char *fmt, va_list ap)
 {
+	static const char error[] = "Error processing request (HTTP response "
+	    "code is %u";
 	struct buf b = { 0 };
 
 	(void)cls;
+	if (strncmp(fmt, error, sizeof(error) - 1) == 0) {
+		struct conn *cs = edge_conn_last_received();
+		va_list copy;
+
+		va_copy(copy, ap);
+		if (cs != NULL)
+			cs->mhd_status = va_arg(copy, unsigned int);
+		va_end(copy);
+	}
 	buf_vprintf(&b, fmt, ap);
 	while (b.len > 0 && b.data[b.len - 1] == '\n')
 		b.data[--b.len] = '\0';

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libxml/parser.h>
@@ -22,7 +23,7 @@
 #include "worker.h"
 
 #ifndef AUTOCONFD_CONF
-#define AUTOCONFD_CONF "/etc/autoconfd.json"
+#define AUTOCONFD_CONF "/etc/autoconfd/autoconfd.json"
 #endif
 
 #define LISTEN_ARGS_MAX 16
@@ -53,7 +54,9 @@ usage(FILE *f)
 "                       listen here instead of the config's \"listen\";\n"
 "                       repeatable: 127.0.0.1:8080, [::1]:8080, *:80;\n"
 "                       port 0: one the kernel picks (logged)\n"
-"  -t, --check          check the config, print what is wrong, exit 0 or 1\n"
+"  -t, --check          check the config, print what is wrong, exit 0 or 1;\n"
+"                       a warning ends with its [name], which a provider's\n"
+"                       \"accept_warnings\" silences\n"
 "  -v, --verbose        log more (debug messages)\n"
 "  -q, --quiet          log warnings and errors only\n"
 "  -h, --help           show this help\n"
@@ -65,19 +68,27 @@ usage(FILE *f)
 "                       SRV, _autodiscover._tcp, the PACC TXT digest)\n"
 "\n"
 "Signals: SIGHUP reloads the config (a broken one is reported and the old\n"
-"one keeps serving) and reopens the access log; SIGTERM and SIGINT finish\n"
-"requests and exit. Under systemd it reports its state on $NOTIFY_SOCKET\n"
+"one keeps serving) and reopens the access log; SIGUSR1 only reopens the\n"
+"access log (for logrotate); SIGTERM and SIGINT finish requests and exit.\n"
+"Under systemd it reports its state on $NOTIFY_SOCKET\n"
 "and serves the sockets of autoconfd.socket ($LISTEN_FDS) if given.\n"
 "See autoconfd(8) and autoconfd.json(5).\n");
 }
 
+/* Errors first: they are what stops the config. */
 static void
 print_diag(const struct diag *d)
 {
-	if (d->warnings.len > 0)
-		fputs(d->warnings.data, stderr);
 	if (d->errors.len > 0)
 		fputs(d->errors.data, stderr);
+	if (d->warnings.len > 0)
+		fputs(d->warnings.data, stderr);
+}
+
+static const char *
+plural(size_t n, const char *one, const char *more)
+{
+	return n == 1 ? one : more;
 }
 
 static size_t
@@ -112,14 +123,33 @@ load_site(const char *path, struct tls_creds **creds)
 	struct diag d = { 0 };
 	struct conf *c;
 	struct site *s = NULL;
+	struct timespec t0, t1;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	c = conf_load(path, &d);
 	if (c != NULL)
 		s = site_new(c, &d);
 	s = with_tls(s, path, creds, &d);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics_config_load_time((double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	print_diag(&d);
 	diag_free(&d);
 	return s;
+}
+
+/* The access log of the config serving now, opened anew: after logrotate
+ * renamed it, and after a reload that failed (the rename that came with
+ * it must not leave the log in the rotated file). */
+static void
+reopen_log(void)
+{
+	struct site *s = site_acquire();
+
+	if (s != NULL && alog_open(s->conf->access_log) == 0 &&
+	    s->conf->access_log != NULL)
+		log_info("reopened the access log %s", s->conf->access_log);
+	site_release(s);
 }
 
 static void
@@ -165,6 +195,7 @@ reload(const char *path)
 		metrics_reload(false, gen);
 		log_warnx("reload of %s failed; the previous config keeps "
 		    "serving", path);
+		reopen_log();
 		notify("READY=1\nSTATUS=reload failed; serving config "
 		    "generation %llu", (unsigned long long)gen);
 		return;
@@ -330,10 +361,16 @@ main(int argc, char **argv)
 		s = with_tls(s, path, &creds, &d);
 		tls_free(creds);
 		print_diag(&d);
-		if (s != NULL)
-			printf("%s: OK: %zu providers, %zu domains, "
-			    "%d warnings\n", path, s->conf->nproviders,
-			    count_domains(s->conf), d.nwarnings);
+		if (s != NULL) {
+			size_t np = s->conf->nproviders;
+			size_t nd = count_domains(s->conf);
+			size_t nw = (size_t)d.nwarnings;
+
+			printf("%s: OK: %zu %s, %zu %s, %zu %s\n", path, np,
+			    plural(np, "provider", "providers"), nd,
+			    plural(nd, "domain", "domains"), nw,
+			    plural(nw, "warning", "warnings"));
+		}
 		diag_free(&d);
 		site_free(s);
 		xmlCleanupParser();
@@ -354,6 +391,7 @@ main(int argc, char **argv)
 	 * the mask and only this thread takes them, in sigtimedwait(). */
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
@@ -406,6 +444,10 @@ main(int argc, char **argv)
 		if (sig == SIGHUP) {
 			notify_reloading();
 			reload(path);
+			continue;
+		}
+		if (sig == SIGUSR1) {
+			reopen_log();
 			continue;
 		}
 		log_info("signal %d: finishing requests and exiting", sig);

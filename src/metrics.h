@@ -17,6 +17,8 @@ void metrics_request_timeout(void);
 void metrics_connections(int delta);
 /* A reload finished: ok or failed; generation is the one now serving. */
 void metrics_reload(bool ok, uint64_t generation);
+/* A load of the config (at start or a reload) took this long. */
+void metrics_config_load_time(double seconds);
 
 /* A request or connection refused at the edge (reason: a short static
  * label, e.g. "framing", "per_ip_limit"). */

@@ -26,7 +26,7 @@ recv(int fd, void *buf, size_t len, int flags)
 	ssize_t n = recvfrom(fd, buf, len, flags, NULL, NULL);
 
 	if (n > 0)
-		edge_received(fd, buf, (size_t)n, false);
+		edge_received(fd, buf, (size_t)n, (size_t)n < len, false);
 	return n;
 }
 
@@ -49,6 +49,6 @@ gnutls_record_recv(gnutls_session_t session, void *data, size_t size)
 	n = fn(session, data, size);
 	if (n > 0)
 		edge_received(gnutls_transport_get_int(session), data,
-		    (size_t)n, true);
+		    (size_t)n, (size_t)n < size, true);
 	return n;
 }

@@ -29,6 +29,8 @@
 /* A worker listens while it holds at most this many connections more
  * than the average, and stops above FAIR_HIGH (hysteresis, so that the
  * epoll set does not change at every connection). */
+/* After accept() failed for want of descriptors or memory. */
+#define ACCEPT_PAUSE_MS 100
 #define FAIR_LOW 2
 #define FAIR_HIGH 8
 /* The longest a worker waits in epoll_wait: its heartbeat period. */
@@ -60,6 +62,7 @@ struct worker {
 	bool listening[LISTEN_MAX];	/* the socket is in ep */
 	bool fair;			/* under its share (hysteresis) */
 	bool quiet;			/* has stopped listening for good */
+	long long pause_until;		/* no accept before (out of fds) */
 	struct listener *adding;	/* the socket of the connection that
 					 * MHD_add_connection() is taking */
 	struct conn *wait_head, *wait_tail;	/* waiting, oldest first */
@@ -82,6 +85,7 @@ static atomic_int phase;
  * connection's worker only, read by that worker's thread. */
 static _Atomic(struct conn *) *by_fd;
 static size_t by_fd_len;
+static _Thread_local struct conn *last_received;
 
 static void probe(unsigned int i, struct worker_state *st);
 
@@ -393,6 +397,8 @@ edge_conn_closed(struct conn *cs)
 	const union MHD_ConnectionInfo *ci;
 
 	unlink_waiting(cs);
+	if (last_received == cs)
+		last_received = NULL;
 	if (cs->fd >= 0 && (size_t)cs->fd < by_fd_len)
 		atomic_store_explicit(&by_fd[cs->fd], NULL,
 		    memory_order_relaxed);
@@ -417,14 +423,30 @@ edge_inflight(int delta)
 }
 
 void
-edge_received(int fd, const void *buf, size_t n, bool tls)
+edge_received(int fd, const void *buf, size_t n, bool short_read, bool tls)
 {
 	struct conn *cs = edge_conn_by_fd(fd);
+	char c;
 
-	if (cs != NULL && cs->tls == tls) {
-		cs->received += n;
-		guard_feed(&cs->guard, buf, n);
-	}
+	if (cs == NULL || cs->tls != tls)
+		return;
+	last_received = cs;
+	guard_feed(&cs->guard, buf, n);
+	/* libmicrohttpd takes a short read for an empty socket and waits
+	 * for the next epoll edge; a FIN that came with the data makes
+	 * none, and a client that sent part of a request and closed would
+	 * hold its connection until the idle timeout (a churn of them
+	 * fills limits.connections). Only then: a peek shows the end, and
+	 * shutting down reading wakes the library to see it. */
+	if (short_read && !tls && guard_started(&cs->guard) &&
+	    recvfrom(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT, NULL, NULL) == 0)
+		shutdown(fd, SHUT_RD);
+}
+
+struct conn *
+edge_conn_last_received(void)
+{
+	return last_received;
 }
 
 struct conn *
@@ -479,8 +501,11 @@ accept_from(struct worker *w, struct listener *l)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
 			/* Out of descriptors or memory: what waits stays
-			 * in the queue; a warning a second at most. */
+			 * in the queue, and the worker stops listening for
+			 * a moment (the socket stays readable: no spin); a
+			 * warning a second at most. */
 			metrics_edge_rejection("accept_failed");
+			w->pause_until = now + ACCEPT_PAUSE_MS;
 			if (now - atomic_load(&last_warned) >= 1000) {
 				atomic_store(&last_warned, now);
 				log_warn("accept on %s", l->text);
@@ -506,7 +531,7 @@ accept_from(struct worker *w, struct listener *l)
 
 /* Which listening sockets the worker should be woken for now. */
 static void
-update_interest(struct worker *w)
+update_interest(struct worker *w, long long now)
 {
 	unsigned int mine = atomic_load_explicit(&w->nconns,
 	    memory_order_relaxed);
@@ -518,7 +543,7 @@ update_interest(struct worker *w)
 	    mine <= share + FAIR_LOW;
 	for (size_t i = 0; i < nlisteners; i++) {
 		struct listener *l = &listeners[i];
-		bool want = run && w->fair &&
+		bool want = run && w->fair && now >= w->pause_until &&
 		    atomic_load_explicit(&l->conns, memory_order_relaxed) <
 		    opts.conn_limit;
 		struct epoll_event ev = { EPOLLIN | EPOLLEXCLUSIVE,
@@ -582,8 +607,10 @@ work(void *arg)
 		if (atomic_load_explicit(&phase, memory_order_acquire) ==
 		    STOPPING)
 			break;
-		update_interest(w);
+		update_interest(w, now);
 		wait = sweep(w, now);
+		if (now < w->pause_until && w->pause_until - now < wait)
+			wait = w->pause_until - now;
 		for (int k = 0; k < 2; k++) {
 			MHD_UNSIGNED_LONG_LONG t;
 

@@ -52,7 +52,9 @@ struct conn {
 	bool active;			/* the access handler has it */
 	bool too_large;
 	bool logged;			/* its answer is in the log and metrics */
-	const char *raw_target;		/* as received; valid during a request */
+	/* The request target as received (libmicrohttpd decodes its copy
+	 * in place), for the access log: "" when the log is off. */
+	struct buf target;
 	char *body;			/* allocated on the first POST */
 	size_t body_len;
 	size_t discarded;
@@ -63,9 +65,9 @@ struct conn {
 	struct timespec start;		/* headers in */
 	struct guard guard;
 	struct tls_creds *creds;	/* held while the session may use them */
-	/* Bytes received (after TLS), and how many when the last answer
-	 * completed: more since means a later answer. */
-	uint64_t received, rx_at_completed;
+	/* An error answer libmicrohttpd gave on its own (its log says so),
+	 * not accounted yet. */
+	unsigned int mhd_status;
 	/* limits.request_timeout: when the connection began to wait for a
 	 * request (monotonic ms), 0 while one is being answered; conns
 	 * waiting are on the worker's list, oldest first. */
@@ -109,11 +111,16 @@ void edge_conn_busy(struct conn *cs);
 void edge_inflight(int delta);
 
 /* The bytes libmicrohttpd received on fd (plaintext: decrypted for TLS),
- * from the daemon's recv() and gnutls_record_recv() (tap.c). */
-void edge_received(int fd, const void *buf, size_t n, bool tls);
+ * from the daemon's recv() and gnutls_record_recv() (tap.c); short_read:
+ * fewer than asked for. */
+void edge_received(int fd, const void *buf, size_t n, bool short_read,
+    bool tls);
 
 /* The connection of a descriptor (in its worker's thread), or NULL. */
 struct conn *edge_conn_by_fd(int fd);
+/* The connection this thread received bytes on last: the one
+ * libmicrohttpd is working on when it logs an error (NULL: none). */
+struct conn *edge_conn_last_received(void);
 
 /* The monitor, from the main thread about once a second: finds workers
  * whose loop has stalled. Returns how many are stalled now. */

@@ -77,7 +77,7 @@ class Options(unittest.TestCase):
                 rc, out, err = harness.run(["-t", "-c", d.path])
                 if ok:
                     self.assertEqual((rc, err), (0, ""))
-                    self.assertEqual(out, "%s: OK: 1 providers, 1 domains, 0 warnings\n"
+                    self.assertEqual(out, "%s: OK: 1 provider, 1 domain, 0 warnings\n"
                                      % d.path)
                 else:
                     self.assertEqual((rc, out), (1, ""))
