@@ -41,11 +41,7 @@ AC = "/mail/config-v1.1.xml?emailaddress=a@example.com"
 
 
 def promtool():
-    path = shutil.which("promtool")
-    if path is None:
-        raise AssertionError("promtool is not installed (Debian package prometheus; "
-                             "scripts/install-deps --test installs it)")
-    return path
+    return harness.need(None, "promtool", "prometheus")
 
 
 def exposition(text):
