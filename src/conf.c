@@ -1314,7 +1314,7 @@ static void
 load_tls(struct ld *l, json_t *o, struct conf *c)
 {
 	static const char *const keys[] = { "certificate", "key", "ports",
-	    NULL };
+	    "session_tickets", NULL };
 	struct tls_conf *t = region_alloc(l->r, sizeof(*t));
 	json_t *v;
 	size_t s;
@@ -1348,6 +1348,7 @@ load_tls(struct ld *l, json_t *o, struct conf *c)
 		pop(l, s);
 	} else
 		t->ports[t->nports++] = 443;
+	t->session_tickets = opt_bool(l, o, "session_tickets", true);
 	c->tls = t;
 }
 

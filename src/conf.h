@@ -107,6 +107,7 @@ struct tls_conf {
 	const char *key;		/* PEM private key */
 	uint16_t ports[8];		/* sockets on these ports speak TLS */
 	size_t nports;
+	bool session_tickets;		/* resumption offered (default) */
 };
 
 /* Signing of Apple profiles ("signing"): absolute PEM file names. */

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ struct tls_creds {
 	unsigned int npcert;
 	gnutls_privkey_t key;
 	unsigned int refs;		/* under lock */
+	bool tickets;			/* tls.session_tickets */
 };
 
 /* The credentials new handshakes get. A session keeps pointers into the
@@ -35,6 +37,7 @@ static struct tls_creds *current;
  * made once per process, kept across reloads so that resumption survives
  * them. GnuTLS derives rotating keys from it. */
 static gnutls_datum_t ticket_key;
+static atomic_bool tickets;		/* of the current credentials */
 
 bool
 tls_supported(void)
@@ -131,6 +134,7 @@ tls_load(const char *conf_path, const struct tls_conf *t, struct diag *d)
 		goto bad;
 	}
 	c->refs = 1;
+	c->tickets = t->session_tickets;
 	return c;
 bad:
 	tls_free(c);
@@ -159,6 +163,7 @@ tls_publish(struct tls_creds *c)
 	if (ticket_key.data == NULL &&
 	    gnutls_session_ticket_key_generate(&ticket_key) < 0)
 		fatalx("cannot make a session ticket key");
+	atomic_store(&tickets, c != NULL && c->tickets);
 	pthread_mutex_lock(&lock);
 	old = current;
 	current = c;
@@ -167,10 +172,31 @@ tls_publish(struct tls_creds *c)
 }
 
 void
+tls_creds_get(struct tls_creds *c, gnutls_pcert_st **pcert,
+    unsigned int *npcert, gnutls_privkey_t *key)
+{
+	*pcert = c->pcert;
+	*npcert = c->npcert;
+	*key = c->key;
+}
+
+struct tls_creds *
+tls_creds_acquire(void)
+{
+	struct tls_creds *c;
+
+	pthread_mutex_lock(&lock);
+	if ((c = current) != NULL)
+		c->refs++;
+	pthread_mutex_unlock(&lock);
+	return c;
+}
+
+void
 tls_session_setup(gnutls_session_t session)
 {
-	if (ticket_key.data != NULL &&
-	    gnutls_session_ticket_enable_server(session, &ticket_key) < 0)
+	if (ticket_key.data != NULL && atomic_load_explicit(&tickets,
+	    memory_order_relaxed) && gnutls_session_ticket_enable_server(session, &ticket_key) < 0)
 		log_debug("session tickets not enabled for a connection");
 }
 
@@ -187,18 +213,11 @@ cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
 	(void)nreqs;
 	(void)pk_algos;
 	(void)pk_algos_length;
-	pthread_mutex_lock(&lock);
-	c = current;
-	if (c != NULL && cs != NULL)
-		c->refs++;
-	pthread_mutex_unlock(&lock);
-	if (c == NULL || cs == NULL)
+	if (cs == NULL || (c = tls_creds_acquire()) == NULL)
 		return -1;
 	tls_creds_release(cs->creds);
 	cs->creds = c;
-	*pcert = c->pcert;
-	*pcert_length = c->npcert;
-	*privkey = c->key;
+	tls_creds_get(c, pcert, pcert_length, privkey);
 	return 0;
 }
 
