@@ -467,7 +467,8 @@ class Drain(unittest.TestCase):
                     try:
                         socket.create_connection((d.host, d.port), timeout=5).close()
                         return False
-                    except ConnectionRefusedError:
+                    except (ConnectionRefusedError, ConnectionResetError):
+                        # A reset: the socket closed with the SYN queued.
                         return True
                 self.assertTrue(wait_for(refused))
                 s.sendall(body[40:])
