@@ -39,7 +39,7 @@ find_provider(const struct request *rq, struct reply *rp, const char *param,
 		}
 		*have_email = true;
 		/* For the access log: only an address that is valid. */
-		snprintf(rp->email, sizeof(rp->email), "%s", em->addr);
+		reply_email(rp, em->addr);
 		return find_provider_by_email(rq, rp, em);
 	}
 	/* No address (Thunderbird for Android, K-9, KMail, Geary): the

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include "request.h"
@@ -68,4 +69,15 @@ reply_free(struct reply *rp)
 	for (size_t i = 0; i < rp->nheaders; i++)
 		free(rp->headers[i].value);
 	rp->nheaders = 0;
+}
+
+void
+reply_email(struct reply *rp, const char *addr)
+{
+	size_t n = strlen(addr);
+
+	if (n >= sizeof(rp->email))
+		n = sizeof(rp->email) - 1;
+	memcpy(rp->email, addr, n);
+	rp->email[n] = '\0';
 }

@@ -55,6 +55,8 @@ void reply_header(struct reply *rp, const char *name, const char *fmt, ...)
 void reply_text(struct reply *rp, unsigned int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void reply_blob(struct reply *rp, unsigned int status, const struct blob *b);
+/* Notes the (valid) address the request named, for the access log. */
+void reply_email(struct reply *rp, const char *addr);
 void reply_free(struct reply *rp);
 
 /* The router: finds the endpoint for rq and fills rp. */
