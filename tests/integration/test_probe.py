@@ -123,6 +123,11 @@ class Probe(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        r = subprocess.run([harness.AUTOCONFD, "probe", "--help"],
+                           capture_output=True, text=True, timeout=30)
+        if r.returncode != 0:
+            raise AssertionError("autoconfd was built without probe "
+                                 "(configure --enable-probe=yes): " + r.stderr)
         cls.tmp = tempfile.TemporaryDirectory(prefix="autoconfd-probe-")
         d = cls.tmp.name
         names = []
