@@ -367,20 +367,30 @@ k9_flaw(const struct ans_server *s, char *why, size_t whysz)
 	return why;
 }
 
+/* The first of a section's methods that is in list. */
+static const char *
+first_auth(const struct ans_server *s, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < s->nauth; i++)
+		if (in_list(s->auth[i], list, n))
+			return s->auth[i];
+	return "";
+}
+
+/* The account server of a section as written, with the method the
+ * client picks. */
 static void
-k9_acct(const struct ans_server *s, const struct email *em,
-    struct acct_server *acct)
+section_acct(const struct ans_server *s, const char *auth,
+    const struct email *em, struct acct_server *acct)
 {
 	memset(acct, 0, sizeof(*acct));
 	acct->set = true;
 	snprintf(acct->protocol, sizeof(acct->protocol), "%s", s->type);
 	snprintf(acct->host, sizeof(acct->host), "%s", s->host);
 	acct->port = s->port;
-	security_of_socket(s->socket, &acct->security);
-	for (size_t i = 0; i < s->nauth && acct->auth[0] == '\0'; i++)
-		if (in_list(s->auth[i], k9_auth, ARRAY_LEN(k9_auth)))
-			snprintf(acct->auth, sizeof(acct->auth), "%s",
-			    s->auth[i]);
+	if (!security_of_socket(s->socket, &acct->security))
+		acct->security = SEC_PLAIN;
+	snprintf(acct->auth, sizeof(acct->auth), "%s", auth);
 	fill_username(s->username, em, acct->username,
 	    sizeof(acct->username));
 }
@@ -431,8 +441,10 @@ read_android(const struct ans_autoconfig *a, const struct email *em,
 		view_set(v, OUTCOME_FAILS, "no SMTP server");
 		return;
 	}
-	k9_acct(imap, em, &v->in);
-	k9_acct(smtp, em, &v->out);
+	section_acct(imap, first_auth(imap, k9_auth, ARRAY_LEN(k9_auth)), em,
+	    &v->in);
+	section_acct(smtp, first_auth(smtp, k9_auth, ARRAY_LEN(k9_auth)), em,
+	    &v->out);
 	if (is_placeholder_realname(v->in.username) ||
 	    is_placeholder_realname(v->out.username)) {
 		view_set(v, OUTCOME_FAILS, "logs in with \"%%REALNAME%%\" "
@@ -458,23 +470,6 @@ last_of(const struct ans_server *list, size_t n, const char *type,
 			last = &list[i];
 		}
 	return last;
-}
-
-static void
-evo_acct(const struct ans_server *s, const struct email *em,
-    struct acct_server *acct)
-{
-	memset(acct, 0, sizeof(*acct));
-	acct->set = true;
-	snprintf(acct->protocol, sizeof(acct->protocol), "%s", s->type);
-	snprintf(acct->host, sizeof(acct->host), "%s", s->host);
-	acct->port = s->port;
-	if (!security_of_socket(s->socket, &acct->security))
-		acct->security = SEC_PLAIN;
-	snprintf(acct->auth, sizeof(acct->auth), "%s", s->nauth > 0 ?
-	    s->auth[0] : "");
-	fill_username(s->username, em, acct->username,
-	    sizeof(acct->username));
 }
 
 /* KMail logs in with the first method that is not a cleartext
@@ -508,8 +503,8 @@ read_evolution(const struct ans_autoconfig *a, const struct email *em,
 		    in == NULL ? "IMAP or POP3" : "SMTP");
 		return;
 	}
-	evo_acct(in, em, &v->in);
-	evo_acct(out, em, &v->out);
+	section_acct(in, in->nauth > 0 ? in->auth[0] : "", em, &v->in);
+	section_acct(out, out->nauth > 0 ? out->auth[0] : "", em, &v->out);
 	v->outcome = OUTCOME_WORKS;
 	if (in != in_first) {
 		acct_describe(&v->in, desc, sizeof(desc));
