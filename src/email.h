@@ -51,6 +51,11 @@ int email_parse_query(const char *in, size_t len, struct email *out,
  * dot, normalises; IP literals are not domains. Returns 0 or -1. */
 int host_to_domain(const char *host, char *out, size_t outsz);
 
+/* Writes the normalised form of a Host value "host[:port]" (a domain
+ * name, an IPv4 address or an [IPv6] literal; len bytes) into out.
+ * Returns 0, or -1 if it is not one. */
+int host_normalize(const char *h, size_t len, char *out, size_t outsz);
+
 /* If domain starts with one of the service labels clients prepend
  * (autoconfig., autodiscover., ua-auto-config.), returns the rest. */
 const char *domain_strip_service_label(const char *domain);

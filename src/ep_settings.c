@@ -69,6 +69,9 @@ ep_settings(const struct request *rq, struct reply *rp)
 		v.em = &em;
 	if (addr != NULL && addr[0] != '\0')
 		v.typed = addr;
+	/* Without an address, the form is the answer, whatever the Host. */
+	if (v.typed == NULL)
+		rp->outcome = OUTCOME_UNSET;
 	if (v.p == NULL && v.typed != NULL) {
 		/* The lookup's own reason, shown on the page. */
 		status = rp->status;

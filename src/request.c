@@ -69,3 +69,29 @@ reply_free(struct reply *rp)
 		free(rp->headers[i].value);
 	rp->nheaders = 0;
 }
+
+enum outcome
+reply_outcome(const struct reply *rp)
+{
+	if (rp->outcome != OUTCOME_UNSET)
+		return rp->outcome;
+	if (rp->status >= 200 && rp->status < 400)
+		return OUTCOME_ANSWERED;
+	if (rp->status >= 400 && rp->status < 500)
+		return OUTCOME_NOT_FOUND;
+	return OUTCOME_UNSET;
+}
+
+const char *
+outcome_name(enum outcome o)
+{
+	static const char *const names[OUTCOME_COUNT] = {
+		[OUTCOME_ANSWERED] = "answered",
+		[OUTCOME_UNKNOWN_DOMAIN] = "unknown_domain",
+		[OUTCOME_BAD_ADDRESS] = "bad_address",
+		[OUTCOME_MISSING_ADDRESS] = "missing_address",
+		[OUTCOME_NOT_FOUND] = "not_found",
+	};
+
+	return (unsigned int)o < OUTCOME_COUNT ? names[o] : NULL;
+}
