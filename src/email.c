@@ -294,6 +294,26 @@ email_parse_query(const char *in, size_t len, struct email *out,
 }
 
 int
+domain_unicode(const char *domain, char *out, size_t outsz)
+{
+	char *u = NULL;
+	size_t n;
+
+	if (strncmp(domain, "xn--", 4) != 0 && strstr(domain, ".xn--") == NULL)
+		return -1;
+	if (idn2_to_unicode_8z8z(domain, &u, 0) != IDN2_OK || u == NULL)
+		return -1;
+	n = strlen(u);
+	if (n >= outsz) {
+		idn2_free(u);
+		return -1;
+	}
+	memcpy(out, u, n + 1);
+	idn2_free(u);
+	return 0;
+}
+
+int
 host_to_domain(const char *host, char *out, size_t outsz)
 {
 	const char *why, *colon;

@@ -23,6 +23,11 @@ struct email {
 int domain_normalize(const char *in, size_t len, char *out, size_t outsz,
     const char **why);
 
+/* The Unicode form (UTF-8) of a normalised domain with IDNA A-labels
+ * ("xn--bcher-kva.example" → "bücher.example"). Returns 0, or -1 when it
+ * has none or cannot be converted. */
+int domain_unicode(const char *domain, char *out, size_t outsz);
+
 /* True when the (normalised) domain is an IPv4 address in dotted form. */
 bool domain_is_ipv4(const char *domain);
 

@@ -738,6 +738,113 @@ START_TEST(autodiscover_json)
 }
 END_TEST
 
+/* Zone-file text as RFC 1035 section 5.1 reads it back: "\X" is X, "\DDD"
+ * the byte DDD. */
+static void
+zone_decode(const char *s, size_t n, char *out)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\\' && i + 3 < n && s[i + 1] >= '0' &&
+		    s[i + 1] <= '9') {
+			out[k++] = (char)((s[i + 1] - '0') * 100 +
+			    (s[i + 2] - '0') * 10 + (s[i + 3] - '0'));
+			i += 3;
+		} else if (s[i] == '\\' && i + 1 < n)
+			out[k++] = s[++i];
+		else
+			out[k++] = s[i];
+	}
+	out[k] = '\0';
+}
+
+/* The line of out holding needle, and the line before it. */
+static void
+line_of(const char *out, const char *needle, char *line, char *before,
+    size_t size)
+{
+	const char *at = strstr(out, needle), *start, *prev;
+
+	ck_assert_msg(at != NULL, "no %s in:\n%s", needle, out);
+	for (start = at; start > out && start[-1] != '\n'; start--)
+		;
+	for (prev = start > out ? start - 1 : start; prev > out &&
+	    prev[-1] != '\n'; prev--)
+		;
+	snprintf(line, size, "%.*s", (int)strcspn(start, "\n"), start);
+	snprintf(before, size, "%.*s", (int)(start - prev > 0 ?
+	    start - prev - 1 : 0), prev);
+}
+
+/* "autoconfd dns": internationalised names explained once each, and any
+ * byte a zone file cannot hold bare written as \DDD with a comment above
+ * saying what it stands for. */
+START_TEST(dns_escapes)
+{
+	struct conf *c = load("{\"public_url\":\"https://setup.b\\u00fccher.example\","
+	    "\"providers\":[{\"name\":\"B\\u00fccher\",\"domains\":[\"b\\u00fccher.example\"],"
+	    "\"servers\":[{\"protocol\":\"imap\",\"host\":\"mail.b\\u00fccher.example\",\"port\":993,\"security\":\"ssl\"},"
+	    "{\"protocol\":\"smtp\",\"host\":\"mail.b\\u00fccher.example\",\"port\":465,\"security\":\"ssl\"},"
+	    "{\"protocol\":\"smtp\",\"host\":\"smtp.example.net\",\"port\":587,\"security\":\"starttls\"}]}]}");
+	struct provider *p = &c->providers[0];
+	struct buf out = { 0 };
+	char line[512], before[512], dec[512];
+	const char *path = c->path;
+
+	ck_assert_int_eq(render_dns(c, p, "xn--bcher-kva.example", &out), 0);
+	line_of(out.data, "; xn--bcher-kva.example is b\xc3\xbc" "cher.example, "
+	    "written as DNS holds it (IDNA A-labels)\n", line, before,
+	    sizeof(line));
+	line_of(out.data, "; setup.xn--bcher-kva.example is setup.b\xc3\xbc"
+	    "cher.example,", line, before, sizeof(line));
+	/* Once, though two records name it. */
+	const char *m = strstr(out.data, "; mail.xn--bcher-kva.example is mail.b\xc3\xbc"
+	    "cher.example,");
+	ck_assert_ptr_nonnull(m);
+	ck_assert_ptr_null(strstr(m + 1, "; mail.xn--bcher-kva.example is"));
+	ck_assert_ptr_null(strstr(out.data, "smtp.example.net is"));
+	ck_assert_ptr_null(strstr(out.data, "\\DDD"));
+	ck_assert_ptr_nonnull(strstr(out.data, "_ua-auto-config.xn--bcher-kva.example.\t3600\tIN\tTXT\t\"v=UAAC1; a=sha256; d="));
+
+	/* Names a zone file cannot hold bare (never from a config, which
+	 * takes host names only), and a file name with a line break. */
+	p->servers[0].host = "a b\"c\xc3\xa9(x).example";
+	c->path = "x\ny.json";
+	out.len = 0;
+	ck_assert_int_eq(render_dns(c, p, "d;om\x01.example", &out), 0);
+	for (const char *l = out.data; *l != '\0'; l += strcspn(l, "\n") + 1) {
+		size_t n = strcspn(l, "\n");
+
+		for (size_t i = 0; i < n; i++)
+			ck_assert_msg((unsigned char)l[i] >= 0x20 || l[i] == '\t',
+			    "control byte in %.*s", (int)n, l);
+	}
+	ck_assert_ptr_nonnull(strstr(out.data, "\n; from x\\010y.json\n"));
+	line_of(out.data, "_imaps._tcp.", line, before, sizeof(line));
+	ck_assert_str_eq(line, "_imaps._tcp.d\\;om\\001.example.\t3600\tIN\t"
+	    "SRV\t0 1 993 a\\032b\\\"c\\195\\169\\(x\\).example.");
+	ck_assert_str_eq(before, "; \\DDD is the byte of decimal value DDD "
+	    "(RFC 1035 section 5.1): a\\032b\\\"c\\195\\169\\(x\\).example is "
+	    "\"a b\"c\xc3\xa9(x).example\" in UTF-8");
+	/* Read back as a zone file reads it: the name as configured. */
+	const char *target = strrchr(line, ' ') + 1;
+	zone_decode(target, strlen(target) - 1, dec);
+	ck_assert_str_eq(dec, "a b\"c\xc3\xa9(x).example");
+	const char *owner = line + strlen("_imaps._tcp.");
+	zone_decode(owner, strcspn(owner, "\t") - 1, dec);
+	ck_assert_str_eq(dec, "d;om\x01.example");
+	/* The domain's escapes are explained once, at the top: it is not
+	 * text, so only what \DDD means. */
+	line_of(out.data, "; \\DDD is the byte of decimal value DDD (RFC 1035 "
+	    "section 5.1)\n", line, before, sizeof(line));
+	ck_assert_str_eq(before, "; from x\\010y.json");
+	c->path = path;
+	buf_free(&out);
+	conf_free(c);
+}
+END_TEST
+
 static Suite *
 render_suite(void)
 {
@@ -763,6 +870,7 @@ render_suite(void)
 	tcase_add_test(tc, mobileconfig_splice_same_bytes);
 	tcase_add_test(tc, settings_text_splice_same_bytes);
 	tcase_add_test(tc, autodiscover_json);
+	tcase_add_test(tc, dns_escapes);
 	suite_add_tcase(s, tc);
 	return s;
 }
