@@ -8,6 +8,7 @@
 
 #include "conf.h"
 #include "digest.h"
+#include "email.h"
 #include "render.h"
 #include "unit.h"
 #include "xmlreq.h"
@@ -845,6 +846,90 @@ START_TEST(dns_escapes)
 }
 END_TEST
 
+/* The settings page: cells labelled for the cards of narrow screens, a
+ * copy button after each value a person types (hidden until the script
+ * shows it), the profile first for Apple devices and after the table for
+ * the others, one style sheet with a dark scheme, one script. */
+START_TEST(settings_page_html)
+{
+	struct conf *c = load("{\"providers\":[{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":["
+	    "{\"protocol\":\"imap\",\"host\":\"imap.x.org\",\"port\":993,\"security\":\"ssl\"},"
+	    "{\"protocol\":\"smtp\",\"host\":\"smtp.x.org\",\"port\":465,\"security\":\"ssl\","
+	    "\"username\":\"%EMAILLOCALPART%\"},"
+	    "{\"protocol\":\"smtp\",\"host\":\"relay.x.org\",\"port\":587,\"security\":\"starttls\","
+	    "\"username\":\"shared-relay\"}]}]}");
+	struct email em;
+	const char *why, *top, *table, *after;
+	struct settings_view v = { .p = &c->providers[0], .em = &em };
+	struct buf out = { 0 };
+	size_t n = 0;
+
+	ck_assert_int_eq(email_parse("a&b@x.org", 9, &em, &why), 0);
+	ck_assert_int_eq(render_settings_html(&v, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out.data, "<td data-label=\"Server\"><span "
+	    "class=\"v\"><code>imap.x.org</code><button type=\"button\" "
+	    "class=\"copy\" aria-label=\"Copy the server name\" hidden>"
+	    "</button></span></td><td class=\"port\" data-label=\"Port\"><span "
+	    "class=\"v\"><code>993</code><button type=\"button\" class=\"copy\" "
+	    "aria-label=\"Copy the port\" hidden></button></span></td>"
+	    "<td data-label=\"Encryption\"><span class=\"v\">SSL/TLS</span></td>"
+	    "<td data-label=\"Authentication\"><span class=\"v\">Normal password"
+	    "</span></td><td data-label=\"Username\"><span class=\"v\"><code>"
+	    "a&amp;b@x.org</code><button type=\"button\" class=\"copy\" "
+	    "aria-label=\"Copy the username\" hidden></button></span></td>"
+	    "<td class=\"rec\" data-label=\"Use\"><span class=\"v\">Recommended"
+	    "</span></td></tr>\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "<code>a&amp;b</code><button"));
+	ck_assert_ptr_nonnull(strstr(out.data, "<code>shared-relay</code><button"));
+	for (const char *p = out.data; (p = strstr(p, "class=\"copy\"")) != NULL;
+	    p++)
+		n++;
+	ck_assert_uint_eq(n, 9);
+	/* Not Apple: the profile after the table. */
+	table = strstr(out.data, "<table>");
+	after = strstr(out.data, "<p id=\"profile\">On an iPhone, iPad or Mac: "
+	    "<a href=\"email.mobileconfig?emailaddress=a%26b@x.org\">");
+	ck_assert_ptr_nonnull(table);
+	ck_assert_ptr_nonnull(after);
+	ck_assert(after > table);
+	ck_assert_ptr_null(strstr(out.data, "class=\"button\""));
+	/* One style sheet, dark scheme and narrow layout in it; one script,
+	 * last. */
+	ck_assert_ptr_nonnull(strstr(out.data, "<meta name=\"color-scheme\" "
+	    "content=\"light dark\">"));
+	ck_assert_ptr_nonnull(strstr(settings_css,
+	    "@media (prefers-color-scheme:dark)"));
+	ck_assert_ptr_nonnull(strstr(settings_css, "@media (max-width:40rem)"));
+	ck_assert_ptr_nonnull(strstr(out.data, settings_css));
+	ck_assert_ptr_nonnull(strstr(out.data, settings_js));
+	ck_assert_ptr_null(strstr(strstr(out.data, "<script>") + 1, "<script"));
+	ck_assert_ptr_nonnull(strstr(out.data, "</script>\n</body>\n</html>\n"));
+
+	/* An iPhone: the profile right under the heading, as a button. */
+	v.apple = true;
+	out.len = 0;
+	ck_assert_int_eq(render_settings_html(&v, &out), 0);
+	top = strstr(out.data, "<p class=\"profile\"><a class=\"button\" "
+	    "id=\"profile\" href=\"email.mobileconfig?emailaddress=a%26b@x.org\">"
+	    "Install the profile</a>");
+	ck_assert_ptr_nonnull(top);
+	ck_assert(top < strstr(out.data, "<form"));
+	ck_assert(top > strstr(out.data, "</h1>"));
+	ck_assert_ptr_null(strstr(out.data, "On an iPhone"));
+	/* Without an address there is no profile to offer; the username is
+	 * described, nothing to copy. */
+	v.em = NULL;
+	out.len = 0;
+	ck_assert_int_eq(render_settings_html(&v, &out), 0);
+	ck_assert_ptr_null(strstr(out.data, "id=\"profile\""));
+	ck_assert_ptr_nonnull(strstr(out.data, "<td data-label=\"Username\">"
+	    "<span class=\"v\">your full email address</span></td>"));
+	ck_assert_ptr_nonnull(strstr(out.data, "<code>shared-relay</code><button"));
+	buf_free(&out);
+	conf_free(c);
+}
+END_TEST
+
 static Suite *
 render_suite(void)
 {
@@ -871,6 +956,7 @@ render_suite(void)
 	tcase_add_test(tc, settings_text_splice_same_bytes);
 	tcase_add_test(tc, autodiscover_json);
 	tcase_add_test(tc, dns_escapes);
+	tcase_add_test(tc, settings_page_html);
 	suite_add_tcase(s, tc);
 	return s;
 }
