@@ -1151,8 +1151,8 @@ conf_lookup(const struct conf *c, const char *domain)
 /* ---- listen addresses and proxies --------------------------------------- */
 
 int
-parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len,
-    const char **why)
+parse_listen(const char *text, bool any_port, struct sockaddr_storage *ss,
+    socklen_t *len, const char **why)
 {
 	char host[64];
 	const char *colon, *hs;
@@ -1182,9 +1182,10 @@ parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len,
 	}
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || errno != 0 || port < 1 ||
-	    port > 65535) {
-		*why = "port must be 1-65535";
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0 ||
+	    port < (any_port ? 0 : 1) || port > 65535) {
+		*why = any_port ? "port must be 0-65535" :
+		    "port must be 1-65535";
 		return -1;
 	}
 	if (hl >= sizeof(host)) {
@@ -1364,7 +1365,7 @@ static void
 load_tls(struct ld *l, json_t *o, struct conf *c)
 {
 	static const char *const keys[] = { "certificate", "key", "ports",
-	    NULL };
+	    "session_tickets", NULL };
 	struct tls_conf *t = region_alloc(l->r, sizeof(*t));
 	json_t *v;
 	size_t s;
@@ -1398,6 +1399,7 @@ load_tls(struct ld *l, json_t *o, struct conf *c)
 		pop(l, s);
 	} else
 		t->ports[t->nports++] = 443;
+	t->session_tickets = opt_bool(l, o, "session_tickets", true);
 	c->tls = t;
 }
 
@@ -1546,8 +1548,8 @@ load_top(struct ld *l, json_t *root, struct conf *c)
 			struct listen_addr *la = &c->listen[c->nlisten];
 			const char *why;
 
-			if (t != NULL && parse_listen(t, &la->ss, &la->sslen,
-			    &why) < 0)
+			if (t != NULL && parse_listen(t, false, &la->ss,
+			    &la->sslen, &why) < 0)
 				err(l, "\"%s\": %s", t, why);
 			else if (t != NULL) {
 				la->text = t;

@@ -107,6 +107,7 @@ struct tls_conf {
 	const char *key;		/* PEM private key */
 	uint16_t ports[8];		/* sockets on these ports speak TLS */
 	size_t nports;
+	bool session_tickets;		/* resumption offered (default) */
 };
 
 /* Signing of Apple profiles ("signing"): absolute PEM file names. */
@@ -191,9 +192,10 @@ proto_incoming(enum proto p)
 	return p == PROTO_IMAP || p == PROTO_POP3;
 }
 
-/* Parses "1.2.3.4:80", "[::1]:80", "*:80" into a socket address.
- * Returns 0 or -1 with *why set. */
-int parse_listen(const char *text, struct sockaddr_storage *ss,
-    socklen_t *len, const char **why);
+/* Parses "1.2.3.4:80", "[::1]:80", "*:80" into a socket address; port 0
+ * (a port the kernel picks) only with any_port, as -l allows it and the
+ * config's "listen" does not. Returns 0 or -1 with *why set. */
+int parse_listen(const char *text, bool any_port,
+    struct sockaddr_storage *ss, socklen_t *len, const char **why);
 
 #endif

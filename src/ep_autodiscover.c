@@ -81,7 +81,7 @@ ep_autodiscover(const struct request *rq, struct reply *rp)
 		rp->outcome = OUTCOME_BAD_ADDRESS;
 		return;
 	}
-	snprintf(rp->email, sizeof(rp->email), "%s", em.addr);
+	reply_email(rp, em.addr);
 	/* Unknown domain: HTTP 404, never a 200 error document, so that
 	 * clients fall through to their next URL. */
 	if ((p = find_provider_by_email(rq, rp, &em)) == NULL)

@@ -42,7 +42,7 @@ ep_autodiscover_json(const struct request *rq, struct reply *rp)
 			rp->outcome = OUTCOME_BAD_ADDRESS;
 			return;
 		}
-		snprintf(rp->email, sizeof(rp->email), "%s", em.addr);
+		reply_email(rp, em.addr);
 		p = find_provider_by_email(rq, rp, &em);
 	} else
 		p = find_provider(rq, rp, "Email", &em, &have_email);

@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "conf.h"
@@ -22,19 +21,6 @@ find_provider_by_email(const struct request *rq, struct reply *rp,
 	return p;
 }
 
-/* The domain a request without an address is for, for the access log
- * (normalised: at most DOMAIN_MAX bytes). */
-static void
-set_domain(struct reply *rp, const char *dom)
-{
-	size_t n = strlen(dom);
-
-	if (n >= sizeof(rp->domain))
-		n = sizeof(rp->domain) - 1;
-	memcpy(rp->domain, dom, n);
-	rp->domain[n] = '\0';
-}
-
 const struct provider *
 find_provider(const struct request *rq, struct reply *rp, const char *param,
     struct email *em, bool *have_email)
@@ -54,7 +40,7 @@ find_provider(const struct request *rq, struct reply *rp, const char *param,
 		}
 		*have_email = true;
 		/* For the access log: only an address that is valid. */
-		snprintf(rp->email, sizeof(rp->email), "%s", em->addr);
+		reply_email(rp, em->addr);
 		return find_provider_by_email(rq, rp, em);
 	}
 	/* No address (Thunderbird for Android, K-9, KMail, Geary): the
@@ -68,11 +54,11 @@ find_provider(const struct request *rq, struct reply *rp, const char *param,
 	}
 	stripped = domain_strip_service_label(dom);
 	if (stripped != NULL && (p = conf_lookup(c, stripped)) != NULL)
-		set_domain(rp, stripped);
+		reply_domain(rp, stripped);
 	else if ((p = conf_lookup(c, dom)) != NULL)
-		set_domain(rp, dom);
+		reply_domain(rp, dom);
 	if (p == NULL) {
-		set_domain(rp, stripped != NULL ? stripped : dom);
+		reply_domain(rp, stripped != NULL ? stripped : dom);
 		reply_text(rp, 404, "no provider serves the domain %s",
 		    rp->domain);
 		rp->outcome = OUTCOME_UNKNOWN_DOMAIN;

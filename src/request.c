@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include "request.h"
@@ -94,4 +95,28 @@ outcome_name(enum outcome o)
 	};
 
 	return (unsigned int)o < OUTCOME_COUNT ? names[o] : NULL;
+}
+
+/* s into a fixed field, cut to fit. */
+static void
+note(char *field, size_t size, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(field, s, n);
+	field[n] = '\0';
+}
+
+void
+reply_email(struct reply *rp, const char *addr)
+{
+	note(rp->email, sizeof(rp->email), addr);
+}
+
+void
+reply_domain(struct reply *rp, const char *domain)
+{
+	note(rp->domain, sizeof(rp->domain), domain);
 }

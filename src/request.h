@@ -81,6 +81,11 @@ void reply_header(struct reply *rp, const char *name, const char *fmt, ...)
 void reply_text(struct reply *rp, unsigned int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void reply_blob(struct reply *rp, unsigned int status, const struct blob *b);
+/* Notes the (valid) address the request named, for the access log. */
+void reply_email(struct reply *rp, const char *addr);
+/* Notes the domain a request without an address was for (from its
+ * Host), for the access log. */
+void reply_domain(struct reply *rp, const char *domain);
 void reply_free(struct reply *rp);
 /* rp's outcome: as set, else from its status (2xx and 3xx answered,
  * 4xx not found); OUTCOME_UNSET (not counted) for a server error. */

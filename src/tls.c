@@ -1,7 +1,12 @@
 #include "config.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <string.h>
 
 #include <gnutls/abstract.h>
@@ -20,6 +25,7 @@ struct tls_creds {
 	unsigned int npcert;
 	gnutls_privkey_t key;
 	unsigned int refs;		/* under lock */
+	bool tickets;			/* tls.session_tickets */
 };
 
 /* The credentials new handshakes get. A session keeps pointers into the
@@ -35,6 +41,7 @@ static struct tls_creds *current;
  * made once per process, kept across reloads so that resumption survives
  * them. GnuTLS derives rotating keys from it. */
 static gnutls_datum_t ticket_key;
+static atomic_bool tickets;		/* of the current credentials */
 
 bool
 tls_supported(void)
@@ -131,6 +138,7 @@ tls_load(const char *conf_path, const struct tls_conf *t, struct diag *d)
 		goto bad;
 	}
 	c->refs = 1;
+	c->tickets = t->session_tickets;
 	return c;
 bad:
 	tls_free(c);
@@ -159,6 +167,7 @@ tls_publish(struct tls_creds *c)
 	if (ticket_key.data == NULL &&
 	    gnutls_session_ticket_key_generate(&ticket_key) < 0)
 		fatalx("cannot make a session ticket key");
+	atomic_store(&tickets, c != NULL && c->tickets);
 	pthread_mutex_lock(&lock);
 	old = current;
 	current = c;
@@ -167,10 +176,113 @@ tls_publish(struct tls_creds *c)
 }
 
 void
+tls_creds_get(struct tls_creds *c, gnutls_pcert_st **pcert,
+    unsigned int *npcert, gnutls_privkey_t *key)
+{
+	*pcert = c->pcert;
+	*npcert = c->npcert;
+	*key = c->key;
+}
+
+struct tls_creds *
+tls_creds_acquire(void)
+{
+	struct tls_creds *c;
+
+	pthread_mutex_lock(&lock);
+	if ((c = current) != NULL)
+		c->refs++;
+	pthread_mutex_unlock(&lock);
+	return c;
+}
+
+/* ---- reading ahead ----------------------------------------------------
+ * GnuTLS reads a record's 5-byte header and then its body, each with a
+ * recv(), and tries once more until the socket is empty: about 18 calls
+ * per connection for a handshake and one request, 10 of them finding
+ * nothing. Here one recv() takes what has come into a buffer of the
+ * connection, and GnuTLS's reads are served from it. When a read found
+ * the socket empty, GnuTLS is told "again" without asking the kernel for
+ * the rest of the worker's round: bytes that come later make a new
+ * epoll event, handled in a later round, which reads for real. While the
+ * buffer holds bytes the library has not been told "again", so it reads
+ * on, as it would from the socket. */
+
+#define RX_SIZE 4096
+
+static ssize_t
+pull(gnutls_transport_ptr_t ptr, void *data, size_t size)
+{
+	int fd = (int)(intptr_t)ptr;
+	struct conn *cs = edge_conn_by_fd(fd);
+	ssize_t n;
+
+	if (cs == NULL)
+		return recvfrom(fd, data, size, 0, NULL, NULL);
+	if (cs->rx.off < cs->rx.len) {
+		size_t k = cs->rx.len - cs->rx.off;
+
+		if (k > size)
+			k = size;
+		memcpy(data, cs->rx.data + cs->rx.off, k);
+		cs->rx.off = (uint16_t)(cs->rx.off + k);
+		return (ssize_t)k;
+	}
+	if (cs->rx.drained && cs->rx.epoch == edge_round) {
+		errno = EAGAIN;
+		return -1;
+	}
+	cs->rx.drained = false;
+	if (size >= RX_SIZE) {
+		n = recvfrom(fd, data, size, 0, NULL, NULL);
+		if (n > 0)
+			edge_progress = true;
+		if (n >= 0 && (size_t)n < size) {
+			cs->rx.drained = true;
+			cs->rx.epoch = edge_round;
+		}
+		return n;
+	}
+	if (cs->rx.data == NULL)
+		cs->rx.data = xmalloc(RX_SIZE);
+	n = recvfrom(fd, cs->rx.data, RX_SIZE, 0, NULL, NULL);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			cs->rx.drained = true;
+			cs->rx.epoch = edge_round;
+		}
+		return n;
+	}
+	if (n < RX_SIZE) {
+		cs->rx.drained = true;
+		cs->rx.epoch = edge_round;
+	}
+	edge_progress = true;
+	cs->rx.off = 0;
+	cs->rx.len = (uint16_t)n;
+	return n == 0 ? 0 : pull(ptr, data, size);
+}
+
+/* Whether data can be read within ms (GnuTLS asks in some states). */
+static int
+pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+	int fd = (int)(intptr_t)ptr;
+	struct conn *cs = edge_conn_by_fd(fd);
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	if (cs != NULL && cs->rx.off < cs->rx.len)
+		return 1;
+	return poll(&p, 1, ms == GNUTLS_INDEFINITE_TIMEOUT ? -1 : (int)ms);
+}
+
+void
 tls_session_setup(gnutls_session_t session)
 {
-	if (ticket_key.data != NULL &&
-	    gnutls_session_ticket_enable_server(session, &ticket_key) < 0)
+	gnutls_transport_set_pull_function(session, pull);
+	gnutls_transport_set_pull_timeout_function(session, pull_timeout);
+	if (ticket_key.data != NULL && atomic_load_explicit(&tickets,
+	    memory_order_relaxed) && gnutls_session_ticket_enable_server(session, &ticket_key) < 0)
 		log_debug("session tickets not enabled for a connection");
 }
 
@@ -187,18 +299,11 @@ cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
 	(void)nreqs;
 	(void)pk_algos;
 	(void)pk_algos_length;
-	pthread_mutex_lock(&lock);
-	c = current;
-	if (c != NULL && cs != NULL)
-		c->refs++;
-	pthread_mutex_unlock(&lock);
-	if (c == NULL || cs == NULL)
+	if (cs == NULL || (c = tls_creds_acquire()) == NULL)
 		return -1;
 	tls_creds_release(cs->creds);
 	cs->creds = c;
-	*pcert = c->pcert;
-	*pcert_length = c->npcert;
-	*privkey = c->key;
+	tls_creds_get(c, pcert, pcert_length, privkey);
 	return 0;
 }
 

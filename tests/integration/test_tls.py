@@ -9,12 +9,13 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import threading
+import time
 import unittest
 
 import harness
 from harness import Daemon, provider
 
-OPENSSL = shutil.which("openssl")
 
 
 class Conn(http.client.HTTPSConnection):
@@ -33,7 +34,6 @@ def make_cert(d, name, cn):
     return harness.make_cert(d, name, [cn])
 
 
-@unittest.skipUnless(OPENSSL, "openssl is not installed")
 class DirectHttps(unittest.TestCase):
 
     def setUp(self):
@@ -45,8 +45,6 @@ class DirectHttps(unittest.TestCase):
         self.cert = os.path.join(self.tmp.name, "live.crt")
         self.key = os.path.join(self.tmp.name, "live.key")
         self.install(self.a)
-        self.tls_port = harness.free_port()
-        self.plain_port = harness.free_port()
 
     def install(self, ck):
         shutil.copy(ck[0], self.cert)
@@ -58,8 +56,15 @@ class DirectHttps(unittest.TestCase):
         return {"tls": t, "providers": [provider()]}
 
     def daemon(self):
-        return Daemon(self.config(), listen=["127.0.0.1:%d" % self.tls_port,
-                                             "127.0.0.1:%d" % self.plain_port])
+        """Started: the config names the TLS port, so it is picked before
+        the start, and picked again should another process take it."""
+        def make():
+            self.tls_port = harness.free_port()
+            return Daemon(self.config(), listen=["127.0.0.1:%d" % self.tls_port,
+                                                 "127.0.0.1:0"])
+        d = harness.start_retrying(make)
+        self.plain_port = d.port
+        return d
 
     def ctx(self):
         ctx = ssl.create_default_context()
@@ -128,6 +133,27 @@ class DirectHttps(unittest.TestCase):
             self.assertEqual(self.get(c)[0], 200)
             self.assertEqual(self.served_cert(c), self.a[2])
 
+    def test_tls_removed_on_reload_warns_and_stays(self):
+        with self.daemon() as d:
+            d.reload({"providers": [provider()]}, expect="generation 2")
+            i = d.wait_log('"tls" removed: takes effect at the next restart')
+            self.assertTrue(d.lines[i].startswith("autoconfd: warning: "), d.lines[i])
+            # Until then the TLS port speaks TLS, with the certificate it had.
+            c = self.conn()
+            self.assertEqual(self.get(c, "/healthz")[:1], (200,))
+            self.assertEqual(self.served_cert(c), self.a[2])
+
+    def test_tls_added_on_reload_warns_and_waits(self):
+        with Daemon({"providers": [provider()]}) as d:
+            self.tls_port = d.port      # the plain port, named a TLS port
+            d.reload(self.config(), expect="generation 2")
+            i = d.wait_log('"tls" added: takes effect at the next restart')
+            self.assertTrue(d.lines[i].startswith("autoconfd: warning: "), d.lines[i])
+            # Until then the port goes on speaking plain HTTP.
+            self.assertTrue(d.alive())
+            st, _, body = d.get("/mail/config-v1.1.xml", host="autoconfig.example.com")
+            self.assertEqual(st, 200)
+
     def test_plain_http_on_tls_port_gets_no_answer(self):
         with self.daemon() as d:
             s = socket.create_connection(("127.0.0.1", self.tls_port), timeout=5)
@@ -143,7 +169,113 @@ class DirectHttps(unittest.TestCase):
             self.assertEqual(self.get(self.conn(), "/healthz")[0], 200)
 
 
-@unittest.skipUnless(OPENSSL, "openssl is not installed")
+    def handshake(self, ctx, session=None):
+        raw = socket.create_connection(("127.0.0.1", self.tls_port), timeout=10)
+        s = ctx.wrap_socket(raw, server_hostname="autoconfig.example.com", session=session)
+        # TLS 1.3 tickets come after the handshake: read an answer.
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: autoconfig.example.com\r\n\r\n")
+        data = b""
+        while b"\r\n\r\nok\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        self.assertTrue(data.startswith(b"HTTP/1.1 200 "), data)
+        return s
+
+    def test_sessions_resume(self):
+        # Session tickets (TLS 1.2, RFC 5077) and PSK (TLS 1.3): a
+        # client's second connection skips the certificate and key
+        # exchange. Also after a reload, which keeps the ticket key.
+        with self.daemon() as d:
+            for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+                with self.subTest(version=version):
+                    ctx = self.ctx()
+                    ctx.minimum_version = ctx.maximum_version = version
+                    first = self.handshake(ctx)
+                    session = first.session
+                    first.close()
+                    self.assertIsNotNone(session)
+                    self.assertTrue(session.has_ticket)
+                    again = self.handshake(ctx, session)
+                    self.assertTrue(again.session_reused)
+                    again.close()
+                    d.reload(expect="loaded")
+                    after = self.handshake(ctx, session)
+                    self.assertTrue(after.session_reused)
+                    after.close()
+
+    def test_old_versions_refused(self):
+        with self.daemon():
+            for version in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1):
+                with self.subTest(version=version):
+                    ctx = self.ctx()
+                    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+                    ctx.minimum_version = ctx.maximum_version = version
+                    with self.assertRaises(ssl.SSLError) as e:
+                        self.handshake(ctx)
+                    # The server's refusal (an alert, or libmicrohttpd
+                    # closing at once), not the client's.
+                    self.assertRegex(str(e.exception),
+                                     "ALERT_PROTOCOL_VERSION|UNEXPECTED_EOF_WHILE_READING")
+            self.handshake(self.ctx()).close()
+
+    def test_client_that_never_handshakes(self):
+        def make():
+            self.tls_port = harness.free_port()
+            cfg = self.config()
+            cfg["limits"] = {"request_timeout": 2, "timeout": 30}
+            return Daemon(cfg, listen=["127.0.0.1:%d" % self.tls_port])
+        with harness.start_retrying(make):
+            idle = [socket.create_connection(("127.0.0.1", self.tls_port), timeout=10)
+                    for _ in range(20)]
+            try:
+                # Others are served meanwhile.
+                self.handshake(self.ctx()).close()
+                start = time.monotonic()
+                for s in idle:
+                    s.settimeout(max(0.1, 8 * harness.SLOW - (time.monotonic() - start)))
+                    try:
+                        self.assertEqual(s.recv(10), b"")
+                    except ConnectionResetError:
+                        pass
+                self.assertLess(time.monotonic() - start, 6 * harness.SLOW)
+            finally:
+                for s in idle:
+                    s.close()
+
+    def test_handshakes_during_reloads(self):
+        # The credentials a handshake picked up stay alive until its
+        # connection closes, however many reloads come meanwhile.
+        with self.daemon() as d:
+            stop = threading.Event()
+            seen, errors = set(), []
+
+            def client():
+                ctx = self.ctx()
+                while not stop.is_set():
+                    try:
+                        s = self.handshake(ctx)
+                        seen.add(s.getpeercert(binary_form=True))
+                        s.close()
+                    except Exception as e:   # reported below
+                        errors.append(repr(e))
+            threads = [threading.Thread(target=client) for _ in range(4)]
+            for t in threads:
+                t.start()
+            try:
+                for i in range(20):
+                    self.install(self.b if i % 2 == 0 else self.a)
+                    d.reload(expect="generation %d" % (i + 2))
+                    time.sleep(0.05)
+            finally:
+                stop.set()
+                for t in threads:
+                    t.join(30)
+            self.assertEqual(errors, [])
+            self.assertEqual(seen, {self.a[2], self.b[2]})
+
+
 class Checks(unittest.TestCase):
     """autoconfd -t judges the certificate and key, as a reload does."""
 
