@@ -414,42 +414,6 @@ class DevTools:
             self.prof.cleanup()
 
 
-def png_pixels(data):
-    """(width, height, rows of (r, g, b)) of an 8-bit RGB or RGBA PNG,
-    as Chromium writes its screenshots."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:8]
-    pos, idat, hdr = 8, b"", None
-    while pos < len(data):
-        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
-        if kind == b"IHDR":
-            hdr = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + n
-    w, h, depth, ctype, _, _, interlace = hdr
-    assert depth == 8 and ctype in (2, 6) and interlace == 0, hdr
-    bpp = 3 if ctype == 2 else 4
-    raw, stride, prev, rows = zlib.decompress(idat), w * bpp, bytearray(w * bpp), []
-    for y in range(h):
-        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
-            if f == 1:
-                line[i] = (line[i] + a) & 255
-            elif f == 2:
-                line[i] = (line[i] + b) & 255
-            elif f == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif f == 4:
-                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append([tuple(line[x * bpp:x * bpp + 3]) for x in range(w)])
-        prev = line
-    return w, h, rows
-
-
 def rgb(css):
     """'rgb(11, 87, 208)' -> (11, 87, 208)."""
     return tuple(int(v) for v in re.findall(r"\d+", css)[:3])
@@ -547,8 +511,8 @@ class Layout(unittest.TestCase):
     def setUpClass(cls):
         cfg = example("many-ports.json")
         cls.prov = cfg["providers"][0]
+        cls.browser = DevTools()     # first: it may fail or be skipped
         cls.d = Daemon(cfg).start()
-        cls.browser = DevTools()
         cls.shots = os.environ.get("AUTOCONFD_SCREENSHOT_DIR")
 
     @classmethod
