@@ -1005,7 +1005,35 @@ table_size(size_t n)
 	return size;
 }
 
-/* Two providers with one id: reported at the later one. */
+/* Where another part of the file is, for an error about two places:
+ * "file:line:col: path", or the path alone if the scan cannot find it. */
+static void
+place(struct ld *l, struct buf *out, const char *path)
+{
+	int line, col;
+
+	if (jpos_find(l->text, l->len, path, 0, &line, &col) == 0)
+		buf_printf(out, "%s:%d:%d: %s", l->name, line, col, path);
+	else
+		buf_puts(out, path);
+}
+
+/* The path of providers[i]'s "id", or of the provider itself when its id
+ * was taken from its first domain (then false). */
+static bool
+id_path(struct ld *l, size_t i, char *path, size_t size)
+{
+	int line, col;
+
+	snprintf(path, size, "providers[%zu].id", i);
+	if (jpos_find(l->text, l->len, path, 0, &line, &col) == 0)
+		return true;
+	path[strlen(path) - 3] = '\0';
+	return false;
+}
+
+/* Two providers with one id: reported at the later one, naming the
+ * first. */
 static void
 check_ids(struct ld *l, struct conf *c)
 {
@@ -1015,6 +1043,10 @@ check_ids(struct ld *l, struct conf *c)
 	for (size_t i = 0; i < c->nproviders; i++) {
 		struct provider *p = &c->providers[i];
 		struct dom_slot *sl;
+		struct buf where = { 0 };
+		char path[64];
+		size_t saved;
+		bool explicit;
 
 		if (p->id == NULL)
 			continue;
@@ -1024,17 +1056,26 @@ check_ids(struct ld *l, struct conf *c)
 			sl->p = p;
 			continue;
 		}
-		size_t s = push_idx(l, i);
-		push_key(l, "id");
-		err(l, "id \"%s\" already used by providers[%zu]", p->id,
-		    sl->p->index);
-		pop(l, s);
+		id_path(l, sl->p->index, path, sizeof(path));
+		place(l, &where, path);
+		/* l->path is "providers" here. */
+		saved = push_idx(l, i);
+		explicit = id_path(l, i, path, sizeof(path));
+		if (explicit)
+			push_key(l, "id");
+		err(l, "id \"%s\"%s already used by providers[%zu] (%s)", p->id,
+		    explicit ? "" : " (its first domain)", sl->p->index,
+		    where.data);
+		pop(l, saved);
+		buf_free(&where);
 	}
 	free(tab);
 }
 
+/* Reported at the later of two places that list a domain, naming the
+ * first with its own line and column. */
 static void
-build_index(struct ld *l, struct conf *c, json_t *jproviders)
+build_index(struct ld *l, struct conf *c)
 {
 	size_t total = 0, size;
 
@@ -1048,27 +1089,37 @@ build_index(struct ld *l, struct conf *c, json_t *jproviders)
 
 		for (size_t j = 0; j < p->ndomains; j++) {
 			struct dom_slot *sl = dtab_slot(c, p->domains[j]);
+			struct buf where = { 0 };
+			char path[64];
+			size_t k = 0;
 
 			if (sl->domain == NULL) {
 				sl->domain = p->domains[j];
 				sl->p = p;
 				continue;
 			}
-			size_t s1 = push_key(l, "providers");
-			push_idx(l, p->index);
+			/* The first place: the slot keeps its string. */
+			while (k < sl->p->ndomains &&
+			    sl->p->domains[k] != sl->domain)
+				k++;
+			snprintf(path, sizeof(path), "providers[%zu].domains"
+			    "[%zu]", sl->p->index, k);
+			place(l, &where, path);
+			/* l->path is "providers" here. */
+			size_t s1 = push_idx(l, p->index);
 			push_key(l, "domains");
 			push_idx(l, j);
 			if (sl->p == p)
-				err(l, "domain \"%s\" listed twice",
-				    p->domains[j]);
+				err(l, "domain \"%s\" listed twice (also at "
+				    "%s)", p->domains[j], where.data);
 			else
 				err(l, "domain \"%s\" already belongs to "
-				    "provider \"%s\" (providers[%zu])",
-				    p->domains[j], sl->p->id, sl->p->index);
+				    "provider \"%s\" (%s)", p->domains[j],
+				    sl->p->id, where.data);
 			pop(l, s1);
+			buf_free(&where);
 		}
 	}
-	(void)jproviders;
 }
 
 struct provider *
@@ -1416,14 +1467,24 @@ load_operations(struct ld *l, json_t *root, struct conf *c)
 	}
 }
 
-/* A syntax error as jansson words it. Its columns point just past the
- * offending token (0 when it is a line break); its text quotes the
- * input. */
+/* A syntax error as jansson words it. Its columns point at the offending
+ * character, or just past a longer token (0 when it is a line break); its
+ * text quotes the input. A trailing comma, which jansson reports at the
+ * bracket after it, is reported at the comma. */
 static void
-syntax_error(struct diag *d, const char *name, const json_error_t *je,
-    int line, int col)
+syntax_error(struct ld *l, const json_error_t *je, int line, int col)
 {
-	buf_printf(&d->errors, "%s:%d:%d: ", name, line, col > 0 ? col : 1);
+	struct diag *d = l->d;
+	char closer;
+
+	if (col > 0 && jpos_trailing_comma(l->text, l->len, &line, &col,
+	    &closer) == 0) {
+		buf_printf(&d->errors, "%s:%d:%d: trailing comma before '%c' "
+		    "(JSON allows none)\n", l->name, line, col, closer);
+		d->nerrors++;
+		return;
+	}
+	buf_printf(&d->errors, "%s:%d:%d: ", l->name, line, col > 0 ? col : 1);
 	buf_ctl_escape(&d->errors, je->text, strlen(je->text));
 	buf_putc(&d->errors, '\n');
 	d->nerrors++;
@@ -1458,7 +1519,7 @@ provider_parse(struct ld *l, size_t i)
 	l->d->nerrors = l->before.nerrors;
 	l->d->nwarnings = l->before.nwarnings;
 	/* jansson counts from the element's first character. */
-	syntax_error(l->d, l->name, &je, e->at.line + je.line - 1,
+	syntax_error(l, &je, e->at.line + je.line - 1,
 	    je.line == 1 ? e->at.col - 1 + je.column : je.column);
 	l->broken = true;
 	return NULL;
@@ -1570,7 +1631,7 @@ load_top(struct ld *l, json_t *root, struct conf *c)
 		c->nproviders = n;
 		check_ids(l, c);
 		if (l->d->nerrors == 0)
-			build_index(l, c, v);
+			build_index(l, c);
 		pop(l, s);
 	}
 }
@@ -1630,12 +1691,21 @@ static struct conf *
 load_buffer(const char *name, const char *text, size_t len, struct diag *d,
     bool stream)
 {
-	struct ld l = { .name = name, .text = text, .len = len, .d = d,
-	    .before = *d };
+	struct ld l = { .name = name, .d = d, .before = *d };
 	struct jpos_array split;
 	json_error_t je;
 	json_t *root;
 	struct conf *c = NULL;
+
+	/* A byte order mark, which some editors write: not JSON, but no
+	 * mistake either. Lines and columns count from after it, as the
+	 * editor shows them. */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
+	l.text = text;
+	l.len = len;
 
 	if (stream && jpos_split(text, len, "providers", &split) == 0)
 		l.split = &split;
@@ -1650,7 +1720,7 @@ load_buffer(const char *name, const char *text, size_t len, struct diag *d,
 				provider_parse(&l, i);
 		}
 		if (!l.broken)
-			syntax_error(d, name, &je, je.line, je.column);
+			syntax_error(&l, &je, je.line, je.column);
 		goto out;
 	}
 	if (!json_is_object(root)) {

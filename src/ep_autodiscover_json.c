@@ -34,9 +34,12 @@ ep_autodiscover_json(const struct request *rq, struct reply *rp)
 	/* /autodiscover/autodiscover.json/v1.0/<address>, in any case. */
 	if (ascii_strncasecmp(rq->path, V1_PREFIX, strlen(V1_PREFIX)) == 0)
 		addr = rq->path + strlen(V1_PREFIX);
+	rp->activesync = proto != NULL &&
+	    ascii_strcasecmp(proto, "ActiveSync") == 0;
 	if (addr != NULL && addr[0] != '\0') {
 		if (email_parse(addr, strlen(addr), &em, &why) < 0) {
 			reply_text(rp, 400, "invalid address: %s", why);
+			rp->outcome = OUTCOME_BAD_ADDRESS;
 			return;
 		}
 		reply_email(rp, em.addr);
@@ -64,11 +67,13 @@ ep_autodiscover_json(const struct request *rq, struct reply *rp)
 		 * client that asked another name. */
 		reply_header(rp, "Cache-Control", "private, no-store");
 		reply_header(rp, "Vary", "Host");
-	} else if (proto != NULL && p->activesync != NULL &&
-	    ascii_strcasecmp(proto, "ActiveSync") == 0)
+	} else if (rp->activesync && p->activesync != NULL)
 		reply_blob(rp, 200, &site_pcache(rq->site, p)->ad_json_eas);
-	else
+	else {
+		/* A protocol this provider does not offer. */
 		json_reply(rp, 400, render_ad_json_error(proto ? proto : "",
 		    p->activesync != NULL ? "AutodiscoverV1,ActiveSync" :
 		    "AutodiscoverV1", &rp->body));
+		rp->outcome = OUTCOME_NOT_FOUND;
+	}
 }

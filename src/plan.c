@@ -62,10 +62,10 @@ autoconfig_query(enum client c, const struct email *em, struct buf *q)
 {
 	uint8_t md5[16];
 
-	if (c == CL_THUNDERBIRD) {
+	if (c == CLIENT_THUNDERBIRD) {
 		buf_puts(q, "?emailaddress=");
 		url_query_encode(em->addr, q);
-	} else if (c == CL_EVOLUTION) {
+	} else if (c == CLIENT_EVOLUTION) {
 		buf_puts(q, "?emailaddress=EVOLUTIONUSER%40");
 		url_query_encode(em->domain, q);
 		buf_puts(q, "&emailmd5=");
@@ -95,13 +95,13 @@ autoconfig_plan(enum client c, const struct email *em,
 	    "%s", d, qs);
 	/* The MX route: the hoster's autoconfig name, https only, the
 	 * address's query. Evolution has none. */
-	for (size_t i = 0; c != CL_EVOLUTION && dns != NULL && i < dns->nmx;
+	for (size_t i = 0; c != CLIENT_EVOLUTION && dns != NULL && i < dns->nmx;
 	    i++)
 		add(pl, FK_AUTOCONFIG, false, "the MX route",
 		    "https://autoconfig.%s" AC_PATH "%s", dns->mx_domains[i],
 		    qs);
 	/* Thunderbird's last resort: Exchange's Autodiscover. */
-	if (c == CL_THUNDERBIRD) {
+	if (c == CLIENT_THUNDERBIRD) {
 		add(pl, FK_POX, false, "Autodiscover", "https://%s" POX_PATH, d);
 		add(pl, FK_POX, false, "Autodiscover", "https://autodiscover.%s"
 		    POX_PATH, d);
@@ -118,12 +118,12 @@ plan_client(enum client c, const struct email *em, const char *public_url,
 	struct buf q = { 0 };
 
 	switch (c) {
-	case CL_THUNDERBIRD:
-	case CL_ANDROID:
-	case CL_EVOLUTION:
+	case CLIENT_THUNDERBIRD:
+	case CLIENT_THUNDERBIRD_ANDROID:
+	case CLIENT_EVOLUTION:
 		autoconfig_plan(c, em, dns, &pl);
 		break;
-	case CL_OUTLOOK:
+	case CLIENT_OUTLOOK:
 		add(&pl, FK_POX, true, NULL, "https://%s" POX_PATH, d);
 		add(&pl, FK_POX, true, NULL, "https://autodiscover.%s"
 		    POX_PATH, d);
@@ -135,7 +135,7 @@ plan_client(enum client c, const struct email *em, const char *public_url,
 		add(&pl, FK_POX_REDIRECT, false, "the http redirect",
 		    "http://autodiscover.%s" POX_PATH, d);
 		break;
-	case CL_APPLE:
+	case CLIENT_APPLE:
 		/* No discovery: the profile is installed from the link of
 		 * the settings page. */
 		url_query_encode(em->addr, &q);
@@ -146,7 +146,7 @@ plan_client(enum client c, const struct email *em, const char *public_url,
 			add(&pl, FK_PROFILE, true, NULL, "https://autoconfig.%s"
 			    "/email.mobileconfig?emailaddress=%s", d, q.data);
 		break;
-	case CL_PACC:
+	case CLIENT_PACC:
 		add(&pl, FK_PACC, true, NULL, "https://ua-auto-config.%s"
 		    PACC_PATH, d);
 		break;

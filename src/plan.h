@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 #include "answers.h"
-#include "clients.h"
+#include "clientview.h"
 #include "email.h"
 
 #define PLAN_MAX 24		/* attempts of one client */

@@ -270,7 +270,7 @@ plan_fetches(struct run *r)
 	char h[DOMAIN_MAX + 32], url[ANS_URL];
 	struct buf q = { 0 };
 
-	for (int c = 0; c < CL_COUNT; c++) {
+	for (int c = FAMILY_FIRST; c < FAMILY_END; c++) {
 		pr->nplan[c] = plan_client((enum client)c, &pr->em,
 		    pr->conf != NULL ? pr->conf->public_url : NULL, &pr->pdns,
 		    pr->plan[c]);
@@ -664,7 +664,8 @@ probe_main(int argc, char **argv, const char *conf_path)
 		struct report rep = {
 			.address = pr->em.addr,
 			.provider = pr->p != NULL ? pr->p->id : NULL,
-			.views = pr->views, .nviews = CL_COUNT, .probe = true,
+			.views = pr->views + FAMILY_FIRST,
+			.nviews = FAMILY_END - FAMILY_FIRST, .probe = true,
 			.checks = pr->checks, .nchecks = pr->nchecks,
 		};
 

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "certcheck.h"
-#include "clients.h"
+#include "clientview.h"
 #include "conf.h"
 #include "dnsq.h"
 #include "email.h"
@@ -74,15 +74,15 @@ struct probe {
 	char srv_targets[PLAN_SRV_MAX][DOMAIN_MAX + 8];
 	struct plan_dns pdns;
 	/* Each client's attempts, and the fetch each made. */
-	struct attempt plan[CL_COUNT][PLAN_MAX];
-	size_t nplan[CL_COUNT];
-	int plan_fetch[CL_COUNT][PLAN_MAX];
+	struct attempt plan[CLIENT_COUNT][PLAN_MAX];
+	size_t nplan[CLIENT_COUNT];
+	int plan_fetch[CLIENT_COUNT][PLAN_MAX];
 	struct probe_fetch fetch[PROBE_FETCH_MAX];
 	size_t nfetch;
 	struct probe_cert certs[PROBE_CERTS_MAX];
 	size_t ncerts;
 	/* The verdicts. */
-	struct client_view views[CL_COUNT];
+	struct client_view views[CLIENT_COUNT];
 	struct check checks[PROBE_CHECKS_MAX];
 	size_t nchecks;
 };

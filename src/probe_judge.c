@@ -184,12 +184,12 @@ read_answer(struct probe *pr, enum client c, const struct attempt *a,
 	case FK_AUTOCONFIG: {
 		struct ans_autoconfig *ac = xcalloc(1, sizeof(*ac));
 
-		if (c == CL_THUNDERBIRD && !xml_ctype(pf->f.ctype))
-			view_set(v, OUTCOME_FAILS, "answered with Content-Type "
+		if (c == CLIENT_THUNDERBIRD && !xml_ctype(pf->f.ctype))
+			view_set(v, VERDICT_FAILS, "answered with Content-Type "
 			    "\"%s\": Thunderbird takes the answer and cannot "
 			    "read it", pf->f.ctype);
 		else if (answer_autoconfig(body, len, ac, &why) < 0)
-			view_set(v, OUTCOME_FAILS, "the answer is no autoconfig "
+			view_set(v, VERDICT_FAILS, "the answer is no autoconfig "
 			    "file: %s", why);
 		else
 			client_autoconfig(c, ac, &pr->em, v);
@@ -201,11 +201,11 @@ read_answer(struct probe *pr, enum client c, const struct attempt *a,
 		struct ans_pox *px = xcalloc(1, sizeof(*px));
 
 		if (answer_pox(body, len, px, &why) < 0)
-			view_set(v, OUTCOME_FAILS, "the answer is no Outlook "
+			view_set(v, VERDICT_FAILS, "the answer is no Outlook "
 			    "Autodiscover answer: %s", why);
 		else
-			client_pox(c == CL_OUTLOOK ? CL_OUTLOOK :
-			    CL_THUNDERBIRD, px, v);
+			client_pox(c == CLIENT_OUTLOOK ? CLIENT_OUTLOOK :
+			    CLIENT_THUNDERBIRD, px, v);
 		free(px);
 		break;
 	}
@@ -214,11 +214,11 @@ read_answer(struct probe *pr, enum client c, const struct attempt *a,
 
 		if (strncmp(pf->f.ctype, "application/x-apple-aspen-config",
 		    32) != 0)
-			view_set(v, OUTCOME_FAILS, "answered with Content-Type "
+			view_set(v, VERDICT_FAILS, "answered with Content-Type "
 			    "\"%s\": the device shows it instead of installing "
 			    "it", pf->f.ctype);
 		else if (answer_profile(body, len, &pf_ans, &why) < 0)
-			view_set(v, OUTCOME_FAILS, "the answer is no profile: "
+			view_set(v, VERDICT_FAILS, "the answer is no profile: "
 			    "%s", why);
 		else
 			client_profile(&pf_ans, v);
@@ -231,7 +231,7 @@ read_answer(struct probe *pr, enum client c, const struct attempt *a,
 		bool found = false, match = false;
 
 		if (answer_pacc(body, len, &pc, &why) < 0) {
-			view_set(v, OUTCOME_FAILS, "the answer is no PACC "
+			view_set(v, VERDICT_FAILS, "the answer is no PACC "
 			    "document: %s", why);
 			break;
 		}
@@ -249,11 +249,11 @@ read_answer(struct probe *pr, enum client c, const struct attempt *a,
 				match = strcmp(d, want) == 0;
 			}
 		if (!found)
-			view_set(v, OUTCOME_FAILS, "no \"v=UAAC1; a=sha256; "
+			view_set(v, VERDICT_FAILS, "no \"v=UAAC1; a=sha256; "
 			    "d=...\" TXT record at %s: PACC clients refuse "
 			    "the document", name);
 		else if (!match)
-			view_set(v, OUTCOME_FAILS, "stale digest: the TXT "
+			view_set(v, VERDICT_FAILS, "stale digest: the TXT "
 			    "record at %s says d=%s, the document served "
 			    "hashes to %s (publish \"autoconfd dns %s\" "
 			    "again)", name, d, want, pr->domain);
@@ -266,9 +266,9 @@ static enum fetch_kind
 primary_kind(enum client c)
 {
 	switch (c) {
-	case CL_OUTLOOK: return FK_POX;
-	case CL_APPLE: return FK_PROFILE;
-	case CL_PACC: return FK_PACC;
+	case CLIENT_OUTLOOK: return FK_POX;
+	case CLIENT_APPLE: return FK_PROFILE;
+	case CLIENT_PACC: return FK_PACC;
 	default: return FK_AUTOCONFIG;
 	}
 }
@@ -290,8 +290,8 @@ compare_config(const struct client_view *want, struct client_view *v)
 	}
 	view_note(v, "not what the config serves: %s, the config gives %s",
 	    got, exp);
-	if (v->outcome == OUTCOME_WORKS)
-		v->outcome = OUTCOME_FALLBACK;
+	if (v->outcome == VERDICT_WORKS)
+		v->outcome = VERDICT_FALLBACK;
 }
 
 static void
@@ -328,9 +328,9 @@ judge_client(struct probe *pr, enum client c, const struct client_view *want)
 		}
 		str_copy(v->answer_url, sizeof(v->answer_url), pf->f.url);
 		read_answer(pr, c, a, pf, v);
-		if (!a->primary && v->outcome == OUTCOME_WORKS) {
+		if (!a->primary && v->outcome == VERDICT_WORKS) {
 			snprintf(rest, sizeof(rest), "%s", v->reason);
-			view_set(v, OUTCOME_FALLBACK, "falls back to %s (%s); "
+			view_set(v, VERDICT_FALLBACK, "falls back to %s (%s); "
 			    "%s", a->via, pf->f.url, rest);
 		}
 		if (failed.len > 0)
@@ -340,9 +340,9 @@ judge_client(struct probe *pr, enum client c, const struct client_view *want)
 		buf_free(&failed);
 		return;
 	}
-	view_set(v, OUTCOME_FAILS, "no answer: %s", failed.len > 0 ?
+	view_set(v, VERDICT_FAILS, "no answer: %s", failed.len > 0 ?
 	    failed.data : "nothing to ask");
-	if (c == CL_OUTLOOK && pr->pdns.nsrv == 0) {
+	if (c == CLIENT_OUTLOOK && pr->pdns.nsrv == 0) {
 		char name[DOMAIN_MAX + 32], dt[160];
 
 		snprintf(name, sizeof(name), "_autodiscover._tcp.%s",
@@ -697,12 +697,12 @@ check_certs(struct probe *pr)
 static void
 check_answers(struct probe *pr)
 {
-	const char *seen[CL_COUNT];
+	const char *seen[CLIENT_COUNT];
 	size_t nseen = 0;
 
 	if (pr->p == NULL)
 		return;
-	for (int c = 0; c < CL_COUNT; c++) {
+	for (int c = FAMILY_FIRST; c < FAMILY_END; c++) {
 		const struct client_view *v = &pr->views[c];
 		const struct probe_fetch *pf = NULL;
 		struct buf want = { 0 };
@@ -848,13 +848,13 @@ probe_judge(struct probe *pr)
 
 	pr->nchecks = 0;
 	if (pr->p != NULL) {
-		want = xcalloc(CL_COUNT, sizeof(*want));
+		want = xcalloc(CLIENT_COUNT, sizeof(*want));
 		if (views_from_config(pr->conf, pr->p, &pr->em, want) < 0) {
 			free(want);
 			want = NULL;
 		}
 	}
-	for (int c = 0; c < CL_COUNT; c++)
+	for (int c = FAMILY_FIRST; c < FAMILY_END; c++)
 		judge_client(pr, (enum client)c, want != NULL ? &want[c] :
 		    NULL);
 	check_names(pr);
@@ -872,8 +872,8 @@ probe_judge(struct probe *pr)
 bool
 probe_all_work(const struct probe *pr)
 {
-	for (int c = 0; c < CL_COUNT; c++)
-		if (pr->views[c].outcome != OUTCOME_WORKS)
+	for (int c = FAMILY_FIRST; c < FAMILY_END; c++)
+		if (pr->views[c].outcome != VERDICT_WORKS)
 			return false;
 	return true;
 }

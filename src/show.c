@@ -20,8 +20,8 @@
 static void
 client_names(FILE *f)
 {
-	for (int i = 0; i < CL_COUNT; i++)
-		fprintf(f, "%s%s", i > 0 ? ", " : "",
+	for (int i = FAMILY_FIRST; i < FAMILY_END; i++)
+		fprintf(f, "%s%s", i > FAMILY_FIRST ? ", " : "",
 		    client_name((enum client)i));
 	fputc('\n', f);
 }
@@ -36,7 +36,7 @@ show_main(int argc, char **argv, const char *conf_path)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct client_view views[CL_COUNT];
+	struct client_view views[CLIENT_COUNT];
 	struct diag d = { 0 };
 	struct buf out = { 0 };
 	struct email em;
@@ -50,7 +50,7 @@ show_main(int argc, char **argv, const char *conf_path)
 	while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'C':
-			if ((only = client_by_name(optarg)) < 0) {
+			if ((only = family_by_name(optarg)) < 0) {
 				fprintf(stderr, "autoconfd: show: unknown client "
 				    "\"%s\"; the clients are: ", optarg);
 				client_names(stderr);
@@ -97,8 +97,9 @@ show_main(int argc, char **argv, const char *conf_path)
 	else {
 		struct report r = {
 			.address = em.addr, .provider = p->id,
-			.views = only >= 0 ? &views[only] : views,
-			.nviews = only >= 0 ? 1 : CL_COUNT,
+			.views = only >= 0 ? &views[only] :
+			    views + FAMILY_FIRST,
+			.nviews = only >= 0 ? 1 : FAMILY_END - FAMILY_FIRST,
 		};
 
 		if (json)

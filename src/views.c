@@ -18,8 +18,8 @@ static int
 autoconfig_views(const struct provider *p, const struct email *em,
     struct client_view *views)
 {
-	static const enum client readers[] = { CL_THUNDERBIRD, CL_ANDROID,
-	    CL_EVOLUTION };
+	static const enum client readers[] = { CLIENT_THUNDERBIRD, CLIENT_THUNDERBIRD_ANDROID,
+	    CLIENT_EVOLUTION };
 	struct ans_autoconfig *a = xcalloc(1, sizeof(*a));
 	struct buf b = { 0 };
 	const char *why;
@@ -53,7 +53,7 @@ outlook_view(const struct provider *p, const struct email *em,
 		splice_fill(&sp, &vals, &b);
 		splice_free(&sp);
 		if (answer_pox(b.data, b.len, a, &why) == 0) {
-			client_pox(CL_OUTLOOK, a, v);
+			client_pox(CLIENT_OUTLOOK, a, v);
 			rc = 0;
 		}
 	}
@@ -73,7 +73,7 @@ apple_view(const struct conf *c, const struct provider *p,
 	int rc = -1;
 
 	if (!mobileconfig_servers(p, &in, &out)) {
-		view_set(v, OUTCOME_FAILS, "no profile: no encrypted incoming "
+		view_set(v, VERDICT_FAILS, "no profile: no encrypted incoming "
 		    "and outgoing server with a password method Apple Mail "
 		    "knows");
 		return 0;
@@ -104,7 +104,7 @@ pacc_view(const struct provider *p, const struct email *em,
 		rc = 0;
 	}
 	buf_free(&b);
-	if (rc < 0 || v->outcome != OUTCOME_WORKS)
+	if (rc < 0 || v->outcome != VERDICT_WORKS)
 		return rc;
 	/* PACC names no username: a login other than the address needs
 	 * typing. */
@@ -116,7 +116,7 @@ pacc_view(const struct provider *p, const struct email *em,
 			continue;
 		if (email_expand(s->username, em, &u) < 0 ||
 		    strcmp(u.data != NULL ? u.data : "", em->addr) != 0) {
-			v->outcome = OUTCOME_FALLBACK;
+			v->outcome = VERDICT_FALLBACK;
 			view_note(v, "the %s login is %s, not the address: the "
 			    "person must type it", proto_name(s->proto),
 			    s->username);
@@ -141,7 +141,7 @@ views_explain(const struct provider *p, struct client_view *v)
 		if (!server_advertised(s))
 			view_note(v, "%s %s:%u is plain: no answer names it",
 			    proto_name(s->proto), s->host, s->port);
-		else if (v->client == CL_PACC &&
+		else if (v->client == CLIENT_PACC &&
 		    pacc_server(p, s->proto) != s)
 			view_note(v, "%s %s:%u %s is left out: PACC names only "
 			    "implicit TLS on 993, 995 and 465",
@@ -152,13 +152,13 @@ views_explain(const struct provider *p, struct client_view *v)
 
 int
 views_from_config(const struct conf *c, const struct provider *p,
-    const struct email *em, struct client_view views[CL_COUNT])
+    const struct email *em, struct client_view views[CLIENT_COUNT])
 {
 	struct attempt *plan = xcalloc(PLAN_MAX, sizeof(*plan));
 	int rc = 0;
 
-	memset(views, 0, sizeof(*views) * CL_COUNT);
-	for (int i = 0; i < CL_COUNT; i++) {
+	memset(views, 0, sizeof(*views) * CLIENT_COUNT);
+	for (int i = FAMILY_FIRST; i < FAMILY_END; i++) {
 		struct client_view *v = &views[i];
 
 		v->client = (enum client)i;
@@ -170,11 +170,11 @@ views_from_config(const struct conf *c, const struct provider *p,
 	}
 	free(plan);
 	if (autoconfig_views(p, em, views) < 0 ||
-	    outlook_view(p, em, &views[CL_OUTLOOK]) < 0 ||
-	    apple_view(c, p, em, &views[CL_APPLE]) < 0 ||
-	    pacc_view(p, em, &views[CL_PACC]) < 0)
+	    outlook_view(p, em, &views[CLIENT_OUTLOOK]) < 0 ||
+	    apple_view(c, p, em, &views[CLIENT_APPLE]) < 0 ||
+	    pacc_view(p, em, &views[CLIENT_PACC]) < 0)
 		rc = -1;
-	for (int i = 0; i < CL_COUNT; i++)
+	for (int i = FAMILY_FIRST; i < FAMILY_END; i++)
 		if (!views[i].in.set || !views[i].out.set)
 			views_explain(p, &views[i]);
 	return rc;
@@ -206,7 +206,7 @@ report_json(const struct report *r, struct buf *out)
 		const struct client_view *v = &r->views[i];
 		json_t *o = json_pack("{s:s, s:s, s:s, s:s}",
 		    "client", client_name(v->client),
-		    "outcome", outcome_name(v->outcome),
+		    "outcome", verdict_name(v->outcome),
 		    "reason", v->reason, "url", v->url);
 
 		json_object_set_new(o, "incoming", server_json(&v->in));
@@ -259,7 +259,7 @@ report_text(const struct report *r, struct buf *out)
 		const struct client_view *v = &r->views[i];
 
 		buf_printf(out, "\n%s (%s): %s\n", client_name(v->client),
-		    client_title(v->client), outcome_name(v->outcome));
+		    family_title(v->client), verdict_name(v->outcome));
 		buf_printf(out, "    %-9s %s\n", "fetches", v->url);
 		if (r->probe)
 			buf_printf(out, "    %-9s %s\n", "answered",

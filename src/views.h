@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "clients.h"
+#include "clientview.h"
 #include "conf.h"
 #include "email.h"
 #include "util.h"
@@ -25,7 +25,7 @@ struct check {
  * client that gets no server names the config's servers no answer
  * carries. -1 if a renderer failed. */
 int views_from_config(const struct conf *c, const struct provider *p,
-    const struct email *em, struct client_view views[CL_COUNT]);
+    const struct email *em, struct client_view views[CLIENT_COUNT]);
 
 /* Notes in v's reason which of p's servers the answers leave out, when v
  * got no incoming or no outgoing server. */

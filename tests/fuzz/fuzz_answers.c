@@ -11,7 +11,7 @@
 #include <libxml/parser.h>
 
 #include "answers.h"
-#include "clients.h"
+#include "clientview.h"
 #include "fuzz.h"
 
 static struct email em;
@@ -46,11 +46,11 @@ refused(const char *why, const char *body, size_t size)
 static void
 view_ok(const struct client_view *v)
 {
-	FUZZ_ASSERT(v->outcome == OUTCOME_WORKS ||
-	    v->outcome == OUTCOME_FALLBACK || v->outcome == OUTCOME_FAILS);
+	FUZZ_ASSERT(v->outcome == VERDICT_WORKS ||
+	    v->outcome == VERDICT_FALLBACK || v->outcome == VERDICT_FAILS);
 	FUZZ_ASSERT(v->reason[0] != '\0');
 	FUZZ_ASSERT(memchr(v->reason, '\0', sizeof(v->reason)) != NULL);
-	FUZZ_ASSERT(v->outcome == OUTCOME_FAILS || (v->in.set && v->out.set));
+	FUZZ_ASSERT(v->outcome == VERDICT_FAILS || (v->in.set && v->out.set));
 }
 
 int
@@ -68,8 +68,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	why = NULL;
 	if (answer_autoconfig(body, size, &ac, &why) == 0) {
-		static const enum client cl[] = { CL_THUNDERBIRD, CL_ANDROID,
-		    CL_EVOLUTION };
+		static const enum client cl[] = { CLIENT_THUNDERBIRD, CLIENT_THUNDERBIRD_ANDROID,
+		    CLIENT_EVOLUTION };
 
 		FUZZ_ASSERT(ac.nin <= ANS_SERVERS_MAX &&
 		    ac.nout <= ANS_SERVERS_MAX);
@@ -87,10 +87,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (answer_pox(body, size, &px, &why) == 0) {
 		FUZZ_ASSERT(px.nproto <= ANS_SERVERS_MAX);
 		memset(&v, 0, sizeof(v));
-		client_pox(CL_OUTLOOK, &px, &v);
+		client_pox(CLIENT_OUTLOOK, &px, &v);
 		view_ok(&v);
 		memset(&v, 0, sizeof(v));
-		client_pox(CL_THUNDERBIRD, &px, &v);
+		client_pox(CLIENT_THUNDERBIRD, &px, &v);
 		view_ok(&v);
 	} else
 		refused(why, body, size);

@@ -55,7 +55,7 @@ setup(void)
 	    0);
 	/* Every client's URLs, each fetch answering 404 until a test says
 	 * otherwise. */
-	for (int c = 0; c < CL_COUNT; c++) {
+	for (int c = FAMILY_FIRST; c < FAMILY_END; c++) {
 		pr->nplan[c] = plan_client((enum client)c, &pr->em, NULL, NULL,
 		    pr->plan[c]);
 		for (size_t i = 0; i < pr->nplan[c]; i++) {
@@ -111,8 +111,8 @@ dns(const char *name, enum dns_type t, enum dns_status st)
 
 START_TEST(fallback_to_http_after_a_refused_certificate)
 {
-	struct probe_fetch *pf = fetch_of(CL_THUNDERBIRD, 0);
-	struct client_view *v = &pr->views[CL_THUNDERBIRD];
+	struct probe_fetch *pf = fetch_of(CLIENT_THUNDERBIRD, 0);
+	struct client_view *v = &pr->views[CLIENT_THUNDERBIRD];
 
 	pf->f.curl_code = 60;
 	pf->f.cert_failed = true;
@@ -123,11 +123,11 @@ START_TEST(fallback_to_http_after_a_refused_certificate)
 	snprintf(pr->certs[0].r.detail, sizeof(pr->certs[0].r.detail),
 	    "the certificate does not name autoconfig.example.com");
 	pr->ncerts = 1;
-	fetch_of(CL_THUNDERBIRD, 1)->no_address = true;
+	fetch_of(CLIENT_THUNDERBIRD, 1)->no_address = true;
 	dns("example.com", DNS_A, DNS_NXDOMAIN);
-	answer(fetch_of(CL_THUNDERBIRD, 2), "text/xml", autoconfig_doc);
+	answer(fetch_of(CLIENT_THUNDERBIRD, 2), "text/xml", autoconfig_doc);
 	probe_judge(pr);
-	ck_assert_int_eq(v->outcome, OUTCOME_FALLBACK);
+	ck_assert_int_eq(v->outcome, VERDICT_FALLBACK);
 	ck_assert_str_eq(v->answer_url, "http://autoconfig.example.com/mail/"
 	    "config-v1.1.xml?emailaddress=alice%40example.com");
 	ck_assert_ptr_nonnull(strstr(v->reason, "falls back to plain http ("));
@@ -142,15 +142,15 @@ END_TEST
 
 START_TEST(wrong_content_type_stops_thunderbird)
 {
-	struct client_view *v = &pr->views[CL_THUNDERBIRD];
+	struct client_view *v = &pr->views[CLIENT_THUNDERBIRD];
 
-	answer(fetch_of(CL_THUNDERBIRD, 0), "text/html", autoconfig_doc);
-	answer(fetch_of(CL_THUNDERBIRD, 2), "text/xml", autoconfig_doc);
-	answer(fetch_of(CL_ANDROID, 0), "text/html", autoconfig_doc);
+	answer(fetch_of(CLIENT_THUNDERBIRD, 0), "text/html", autoconfig_doc);
+	answer(fetch_of(CLIENT_THUNDERBIRD, 2), "text/xml", autoconfig_doc);
+	answer(fetch_of(CLIENT_THUNDERBIRD_ANDROID, 0), "text/html", autoconfig_doc);
 	probe_judge(pr);
-	ck_assert_int_eq(v->outcome, OUTCOME_FAILS);
+	ck_assert_int_eq(v->outcome, VERDICT_FAILS);
 	ck_assert_ptr_nonnull(strstr(v->reason, "Content-Type \"text/html\""));
-	ck_assert_int_eq(pr->views[CL_ANDROID].outcome, OUTCOME_WORKS);
+	ck_assert_int_eq(pr->views[CLIENT_THUNDERBIRD_ANDROID].outcome, VERDICT_WORKS);
 }
 END_TEST
 
@@ -158,11 +158,11 @@ START_TEST(pacc_digest)
 {
 	char d[DIGEST_B64_LEN + 1], rec[128];
 	struct dns_answer *a;
-	struct client_view *v = &pr->views[CL_PACC];
+	struct client_view *v = &pr->views[CLIENT_PACC];
 
-	answer(fetch_of(CL_PACC, 0), "application/json", pacc_doc);
+	answer(fetch_of(CLIENT_PACC, 0), "application/json", pacc_doc);
 	probe_judge(pr);
-	ck_assert_int_eq(v->outcome, OUTCOME_FAILS);
+	ck_assert_int_eq(v->outcome, VERDICT_FAILS);
 	ck_assert_ptr_nonnull(strstr(v->reason, "no \"v=UAAC1; a=sha256; "
 	    "d=...\" TXT record at _ua-auto-config.example.com"));
 	a = dns("_ua-auto-config.example.com", DNS_TXT, DNS_OK);
@@ -170,14 +170,14 @@ START_TEST(pacc_digest)
 	snprintf(a->rr[0].text, sizeof(a->rr[0].text), "v=UAAC1; a=sha256; "
 	    "d=AAAA");
 	probe_judge(pr);
-	ck_assert_int_eq(v->outcome, OUTCOME_FAILS);
+	ck_assert_int_eq(v->outcome, VERDICT_FAILS);
 	ck_assert_ptr_nonnull(strstr(v->reason, "stale digest: the TXT record "
 	    "at _ua-auto-config.example.com says d=AAAA"));
 	digest_sha256_b64(pacc_doc, strlen(pacc_doc), d);
 	snprintf(rec, sizeof(rec), "v=UAAC1;a=sha256 ;  d=%s", d);
 	snprintf(a->rr[0].text, sizeof(a->rr[0].text), "%s", rec);
 	probe_judge(pr);
-	ck_assert_int_eq(v->outcome, OUTCOME_WORKS);
+	ck_assert_int_eq(v->outcome, VERDICT_WORKS);
 	ck_assert_int_eq(v->in.port, 993);
 }
 END_TEST
@@ -200,14 +200,14 @@ END_TEST
 
 START_TEST(outlook_fails_with_every_reason)
 {
-	struct client_view *v = &pr->views[CL_OUTLOOK];
+	struct client_view *v = &pr->views[CLIENT_OUTLOOK];
 
 	dns("_autodiscover._tcp.example.com", DNS_SRV, DNS_NXDOMAIN);
-	fetch_of(CL_OUTLOOK, 0)->no_address = true;
-	fetch_of(CL_OUTLOOK, 1)->f.curl_code = 7;
-	snprintf(fetch_of(CL_OUTLOOK, 1)->f.error, 64, "Connection refused");
+	fetch_of(CLIENT_OUTLOOK, 0)->no_address = true;
+	fetch_of(CLIENT_OUTLOOK, 1)->f.curl_code = 7;
+	snprintf(fetch_of(CLIENT_OUTLOOK, 1)->f.error, 64, "Connection refused");
 	probe_judge(pr);
-	ck_assert_int_eq(v->outcome, OUTCOME_FAILS);
+	ck_assert_int_eq(v->outcome, VERDICT_FAILS);
 	ck_assert(!v->in.set);
 	ck_assert_ptr_nonnull(strstr(v->reason, "https://autodiscover."
 	    "example.com/autodiscover/autodiscover.xml: Connection refused"));
@@ -220,10 +220,10 @@ END_TEST
 
 START_TEST(outlook_follows_the_http_redirect)
 {
-	struct probe_fetch *first = fetch_of(CL_OUTLOOK, 2), *hop;
-	struct client_view *v = &pr->views[CL_OUTLOOK];
+	struct probe_fetch *first = fetch_of(CLIENT_OUTLOOK, 2), *hop;
+	struct client_view *v = &pr->views[CLIENT_OUTLOOK];
 
-	ck_assert_int_eq(pr->plan[CL_OUTLOOK][2].kind, FK_POX_REDIRECT);
+	ck_assert_int_eq(pr->plan[CLIENT_OUTLOOK][2].kind, FK_POX_REDIRECT);
 	first->follow = first->follow_post = true;
 	first->f.status = 302;
 	snprintf(first->f.location, sizeof(first->f.location),
@@ -236,7 +236,7 @@ START_TEST(outlook_follows_the_http_redirect)
 	hop->f.done = true;
 	answer(hop, "text/xml; charset=utf-8", pox_doc);
 	probe_judge(pr);
-	ck_assert_int_eq(v->outcome, OUTCOME_FALLBACK);
+	ck_assert_int_eq(v->outcome, VERDICT_FALLBACK);
 	ck_assert_ptr_nonnull(strstr(v->reason, "falls back to the http "
 	    "redirect (https://mail.example.com/autodiscover/"
 	    "autodiscover.xml)"));
@@ -247,7 +247,7 @@ START_TEST(outlook_follows_the_http_redirect)
 	first->hop = -1;
 	answer(first, "text/xml", pox_doc);
 	probe_judge(pr);
-	ck_assert_int_eq(v->outcome, OUTCOME_FAILS);
+	ck_assert_int_eq(v->outcome, VERDICT_FAILS);
 	ck_assert_ptr_nonnull(strstr(v->reason, "answered instead of "
 	    "redirecting to https"));
 }
@@ -258,11 +258,11 @@ START_TEST(every_client_works)
 	char d[DIGEST_B64_LEN + 1];
 	struct dns_answer *a;
 
-	answer(fetch_of(CL_THUNDERBIRD, 0), "text/xml", autoconfig_doc);
-	answer(fetch_of(CL_ANDROID, 0), "application/xml", autoconfig_doc);
-	answer(fetch_of(CL_EVOLUTION, 0), "text/xml", autoconfig_doc);
-	answer(fetch_of(CL_OUTLOOK, 1), "text/xml", pox_doc);
-	answer(fetch_of(CL_PACC, 0), "application/json", pacc_doc);
+	answer(fetch_of(CLIENT_THUNDERBIRD, 0), "text/xml", autoconfig_doc);
+	answer(fetch_of(CLIENT_THUNDERBIRD_ANDROID, 0), "application/xml", autoconfig_doc);
+	answer(fetch_of(CLIENT_EVOLUTION, 0), "text/xml", autoconfig_doc);
+	answer(fetch_of(CLIENT_OUTLOOK, 1), "text/xml", pox_doc);
+	answer(fetch_of(CLIENT_PACC, 0), "application/json", pacc_doc);
 	digest_sha256_b64(pacc_doc, strlen(pacc_doc), d);
 	a = dns("_ua-auto-config.example.com", DNS_TXT, DNS_OK);
 	a->n = 1;
@@ -270,14 +270,14 @@ START_TEST(every_client_works)
 	    "d=%s", d);
 	probe_judge(pr);
 	/* No profile: Apple fails, the rest works. */
-	ck_assert_int_eq(pr->views[CL_APPLE].outcome, OUTCOME_FAILS);
+	ck_assert_int_eq(pr->views[CLIENT_APPLE].outcome, VERDICT_FAILS);
 	ck_assert(!probe_all_work(pr));
-	for (int c = 0; c < CL_COUNT; c++)
-		if (c != CL_APPLE)
-			ck_assert_msg(pr->views[c].outcome == OUTCOME_WORKS,
+	for (int c = FAMILY_FIRST; c < FAMILY_END; c++)
+		if (c != CLIENT_APPLE)
+			ck_assert_msg(pr->views[c].outcome == VERDICT_WORKS,
 			    "%s: %s", client_name((enum client)c),
 			    pr->views[c].reason);
-	ck_assert_str_eq(pr->views[CL_OUTLOOK].answer_url, "https://"
+	ck_assert_str_eq(pr->views[CLIENT_OUTLOOK].answer_url, "https://"
 	    "autodiscover.example.com/autodiscover/autodiscover.xml");
 }
 END_TEST

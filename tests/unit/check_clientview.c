@@ -9,7 +9,7 @@
 #include <libxml/parser.h>
 
 #include "answers.h"
-#include "clients.h"
+#include "clientview.h"
 #include "conf.h"
 #include "plan.h"
 #include "unit.h"
@@ -63,9 +63,9 @@ static const char oauth_only[] = AC_HEAD
 
 START_TEST(thunderbird_oauth2_only_fails)
 {
-	struct client_view v = view_of(CL_THUNDERBIRD, oauth_only);
+	struct client_view v = view_of(CLIENT_THUNDERBIRD, oauth_only);
 
-	ck_assert_int_eq(v.outcome, OUTCOME_FAILS);
+	ck_assert_int_eq(v.outcome, VERDICT_FAILS);
 	ck_assert_ptr_nonnull(strstr(v.reason, "skips imap imap.example.com:993:"
 	    " OAuth2 only, which Thunderbird takes only for the providers it "
 	    "knows"));
@@ -73,8 +73,8 @@ START_TEST(thunderbird_oauth2_only_fails)
 	    "Thunderbird can use"));
 	ck_assert(!v.in.set);
 	/* Android takes OAuth2. */
-	v = view_of(CL_ANDROID, oauth_only);
-	ck_assert_int_eq(v.outcome, OUTCOME_WORKS);
+	v = view_of(CLIENT_THUNDERBIRD_ANDROID, oauth_only);
+	ck_assert_int_eq(v.outcome, VERDICT_WORKS);
 	ck_assert_str_eq(v.in.auth, "OAuth2");
 }
 END_TEST
@@ -93,9 +93,9 @@ START_TEST(thunderbird_skips_to_the_next_server)
 	    "<username>%EMAILLOCALPART%</username><authentication>"
 	    "password-encrypted</authentication></incomingServer>"
 	    SMTP465 AC_TAIL;
-	struct client_view v = view_of(CL_THUNDERBIRD, xml);
+	struct client_view v = view_of(CLIENT_THUNDERBIRD, xml);
 
-	ck_assert_int_eq(v.outcome, OUTCOME_FALLBACK);
+	ck_assert_int_eq(v.outcome, VERDICT_FALLBACK);
 	ck_assert_str_eq(v.in.protocol, "pop3");
 	ck_assert_str_eq(v.in.host, "pop.example.com");
 	ck_assert_int_eq(v.in.port, 995);
@@ -118,9 +118,9 @@ START_TEST(thunderbird_url_entry_and_attributes)
 	    "EWS/Exchange.asmx</url><username>%EMAILADDRESS%</username>"
 	    "<authentication>NTLM</authentication></incomingServer>"
 	    SMTP465 AC_TAIL;
-	struct client_view v = view_of(CL_THUNDERBIRD, xml);
+	struct client_view v = view_of(CLIENT_THUNDERBIRD, xml);
 
-	ck_assert_int_eq(v.outcome, OUTCOME_FALLBACK);
+	ck_assert_int_eq(v.outcome, VERDICT_FALLBACK);
 	ck_assert_ptr_nonnull(strstr(v.reason, "an element with an "
 	    "attribute"));
 	ck_assert_str_eq(v.in.protocol, "ews");
@@ -143,18 +143,18 @@ START_TEST(android_refuses_the_whole_file)
 	    "<username>%EMAILADDRESS%</username><authentication>"
 	    "password-cleartext</authentication></incomingServer>"
 	    SMTP465 AC_TAIL;
-	struct client_view v = view_of(CL_ANDROID, xml);
+	struct client_view v = view_of(CLIENT_THUNDERBIRD_ANDROID, xml);
 
-	ck_assert_int_eq(v.outcome, OUTCOME_FAILS);
+	ck_assert_int_eq(v.outcome, VERDICT_FAILS);
 	ck_assert_str_eq(v.reason, "refuses the whole file for the imap "
 	    "server imap.example.com:143: socketType plain");
 	/* Thunderbird desktop takes the first. */
-	v = view_of(CL_THUNDERBIRD, xml);
-	ck_assert_int_eq(v.outcome, OUTCOME_WORKS);
+	v = view_of(CLIENT_THUNDERBIRD, xml);
+	ck_assert_int_eq(v.outcome, VERDICT_WORKS);
 	ck_assert_int_eq(v.in.port, 993);
 	/* Evolution the last: the plain one. */
-	v = view_of(CL_EVOLUTION, xml);
-	ck_assert_int_eq(v.outcome, OUTCOME_FALLBACK);
+	v = view_of(CLIENT_EVOLUTION, xml);
+	ck_assert_int_eq(v.outcome, VERDICT_FALLBACK);
 	ck_assert_int_eq(v.in.port, 143);
 	ck_assert_int_eq(v.in.security, SEC_PLAIN);
 }
@@ -165,9 +165,9 @@ START_TEST(thunderbird_needs_a_plain_domain)
 	static const char xml[] = "<clientConfig version=\"1.1\">"
 	    "<emailProvider id=\"example.com\"><domain purpose=\"mx\">"
 	    "example.com</domain>" SMTP465 AC_TAIL;
-	struct client_view v = view_of(CL_THUNDERBIRD, xml);
+	struct client_view v = view_of(CLIENT_THUNDERBIRD, xml);
 
-	ck_assert_int_eq(v.outcome, OUTCOME_FAILS);
+	ck_assert_int_eq(v.outcome, VERDICT_FAILS);
 	ck_assert_str_eq(v.reason, "the file has no plain <domain>");
 }
 END_TEST
@@ -231,15 +231,15 @@ START_TEST(outlook_reads_pox)
 	    "</Encryption><AuthRequired>on</AuthRequired></Protocol>"
 	    "</Account></Response></Autodiscover>";
 	struct ans_pox a;
-	struct client_view v = { .client = CL_OUTLOOK };
+	struct client_view v = { .client = CLIENT_OUTLOOK };
 	const char *why;
 
 	ck_assert_int_eq(answer_pox(xml, strlen(xml), &a, &why), 0);
 	ck_assert_uint_eq(a.nproto, 3);
-	client_pox(CL_OUTLOOK, &a, &v);
+	client_pox(CLIENT_OUTLOOK, &a, &v);
 	/* TLS on 993 breaks classic Outlook: it takes POP3. SPA missing on
 	 * SMTP means NTLM. */
-	ck_assert_int_eq(v.outcome, OUTCOME_FALLBACK);
+	ck_assert_int_eq(v.outcome, VERDICT_FALLBACK);
 	ck_assert_ptr_nonnull(strstr(v.reason, "skips IMAP imap.example.com: "
 	    "Encryption TLS on port 993"));
 	ck_assert_str_eq(v.in.protocol, "pop3");
@@ -247,8 +247,8 @@ START_TEST(outlook_reads_pox)
 	ck_assert_int_eq(v.out.security, SEC_STARTTLS);
 	/* Thunderbird's Exchange set-up: the port decides. */
 	memset(&v, 0, sizeof(v));
-	client_pox(CL_THUNDERBIRD, &a, &v);
-	ck_assert_int_eq(v.outcome, OUTCOME_WORKS);
+	client_pox(CLIENT_THUNDERBIRD, &a, &v);
+	ck_assert_int_eq(v.outcome, VERDICT_WORKS);
 	ck_assert_str_eq(v.in.protocol, "imap");
 	ck_assert_int_eq(v.in.security, SEC_SSL);
 }
@@ -262,12 +262,12 @@ START_TEST(outlook_error_document)
 	    "Id=\"2\"><ErrorCode>600</ErrorCode><Message>Invalid Request"
 	    "</Message><DebugData/></Error></Response></Autodiscover>";
 	struct ans_pox a;
-	struct client_view v = { .client = CL_OUTLOOK };
+	struct client_view v = { .client = CLIENT_OUTLOOK };
 	const char *why;
 
 	ck_assert_int_eq(answer_pox(xml, strlen(xml), &a, &why), 0);
-	client_pox(CL_OUTLOOK, &a, &v);
-	ck_assert_int_eq(v.outcome, OUTCOME_FAILS);
+	client_pox(CLIENT_OUTLOOK, &a, &v);
+	ck_assert_int_eq(v.outcome, VERDICT_FAILS);
 	ck_assert_str_eq(v.reason, "Autodiscover error 600: Invalid Request");
 }
 END_TEST
@@ -279,12 +279,12 @@ START_TEST(pacc_reads_hosts)
 	    "\"authentication\":{\"password\":false,\"oauth-public\":"
 	    "{\"issuer\":\"https://id.example.com\"}}}";
 	struct ans_pacc a;
-	struct client_view v = { .client = CL_PACC };
+	struct client_view v = { .client = CLIENT_PACC };
 	const char *why;
 
 	ck_assert_int_eq(answer_pacc(doc, strlen(doc), &a, &why), 0);
 	client_pacc(&a, &em, &v);
-	ck_assert_int_eq(v.outcome, OUTCOME_WORKS);
+	ck_assert_int_eq(v.outcome, VERDICT_WORKS);
 	ck_assert_str_eq(v.in.protocol, "pop3");
 	ck_assert_int_eq(v.in.port, 995);
 	ck_assert_int_eq(v.out.port, 465);
@@ -301,7 +301,7 @@ START_TEST(plan_urls)
 	    .nsrv = 1 };
 	size_t n;
 
-	n = plan_client(CL_THUNDERBIRD, &em, NULL, &dns, at);
+	n = plan_client(CLIENT_THUNDERBIRD, &em, NULL, &dns, at);
 	ck_assert_uint_eq(n, 8);
 	ck_assert_str_eq(at[0].url, "https://autoconfig.example.com/mail/"
 	    "config-v1.1.xml?emailaddress=alice%40example.com");
@@ -312,11 +312,11 @@ START_TEST(plan_urls)
 	    "config-v1.1.xml?emailaddress=alice%40example.com");
 	ck_assert_str_eq(at[4].via, "the MX route");
 	ck_assert_int_eq(at[6].kind, FK_POX);
-	n = plan_client(CL_ANDROID, &em, NULL, &dns, at);
+	n = plan_client(CLIENT_THUNDERBIRD_ANDROID, &em, NULL, &dns, at);
 	ck_assert_str_eq(at[0].url, "https://autoconfig.example.com/mail/"
 	    "config-v1.1.xml");
 	ck_assert_uint_eq(n, 6);
-	n = plan_client(CL_OUTLOOK, &em, NULL, &dns, at);
+	n = plan_client(CLIENT_OUTLOOK, &em, NULL, &dns, at);
 	ck_assert_uint_eq(n, 4);
 	ck_assert_str_eq(at[2].url, "https://ad.hoster.net:8443/autodiscover/"
 	    "autodiscover.xml");
@@ -324,11 +324,11 @@ START_TEST(plan_urls)
 	ck_assert_int_eq(at[3].kind, FK_POX_REDIRECT);
 	ck_assert_str_eq(at[3].url, "http://autodiscover.example.com/"
 	    "autodiscover/autodiscover.xml");
-	n = plan_client(CL_APPLE, &em, "https://setup.example.net/ac", NULL, at);
+	n = plan_client(CLIENT_APPLE, &em, "https://setup.example.net/ac", NULL, at);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(at[0].url, "https://setup.example.net/ac/email."
 	    "mobileconfig?emailaddress=alice%40example.com");
-	n = plan_client(CL_EVOLUTION, &em, NULL, &dns, at);
+	n = plan_client(CLIENT_EVOLUTION, &em, NULL, &dns, at);
 	ck_assert_uint_eq(n, 4);	/* no MX route */
 	/* MD5 of "alice@example.com". */
 	ck_assert_str_eq(at[0].url, "https://autoconfig.example.com/mail/"
@@ -378,23 +378,23 @@ START_TEST(views_from_the_renderers)
 	    "\"port\": 110, \"security\": \"plain\"},"
 	    "{\"protocol\": \"smtp\", \"host\": \"smtp.example.com\", "
 	    "\"port\": 587, \"security\": \"starttls\"}]}]}");
-	struct client_view v[CL_COUNT];
-	struct report r = { "alice@example.com", "example.com", v, CL_COUNT,
-	    false, NULL, 0 };
+	struct client_view v[CLIENT_COUNT];
+	struct report r = { "alice@example.com", "example.com",
+	    v + FAMILY_FIRST, FAMILY_END - FAMILY_FIRST, false, NULL, 0 };
 	struct buf out = { 0 };
 
 	ck_assert_int_eq(views_from_config(c, &c->providers[0], &em, v), 0);
-	for (int i = 0; i < CL_COUNT; i++) {
+	for (int i = FAMILY_FIRST; i < FAMILY_END; i++) {
 		ck_assert_int_eq(v[i].client, i);
 		ck_assert_msg(v[i].in.set, "%s", client_name(v[i].client));
 		ck_assert_str_eq(v[i].in.host, "imap.example.com");
 		ck_assert_int_ne(v[i].in.security, SEC_PLAIN);
 	}
-	ck_assert_int_eq(v[CL_PACC].outcome, OUTCOME_FAILS);
-	ck_assert_ptr_nonnull(strstr(v[CL_PACC].reason, "smtp smtp.example.com"
+	ck_assert_int_eq(v[CLIENT_PACC].outcome, VERDICT_FAILS);
+	ck_assert_ptr_nonnull(strstr(v[CLIENT_PACC].reason, "smtp smtp.example.com"
 	    ":587 starttls is left out"));
-	ck_assert_int_eq(v[CL_OUTLOOK].outcome, OUTCOME_WORKS);
-	ck_assert_int_eq(v[CL_OUTLOOK].out.security, SEC_STARTTLS);
+	ck_assert_int_eq(v[CLIENT_OUTLOOK].outcome, VERDICT_WORKS);
+	ck_assert_int_eq(v[CLIENT_OUTLOOK].out.security, SEC_STARTTLS);
 	report_json(&r, &out);
 	ck_assert_ptr_nonnull(strstr(out.data, "\"outgoing\": null"));
 	ck_assert_ptr_null(strstr(out.data, "checks"));

@@ -5,53 +5,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clients.h"
+#include "clientview.h"
 
-static const char *const names[CL_COUNT] = {
-	[CL_THUNDERBIRD] = "thunderbird",
-	[CL_ANDROID] = "thunderbird-android",
-	[CL_OUTLOOK] = "outlook",
-	[CL_APPLE] = "apple",
-	[CL_EVOLUTION] = "evolution",
-	[CL_PACC] = "pacc",
-};
-
-static const char *const titles[CL_COUNT] = {
-	[CL_THUNDERBIRD] = "Thunderbird",
-	[CL_ANDROID] = "Thunderbird for Android, K-9 Mail",
-	[CL_OUTLOOK] = "Outlook",
-	[CL_APPLE] = "Apple Mail (macOS, iOS)",
-	[CL_EVOLUTION] = "Evolution, KMail, Geary",
-	[CL_PACC] = "PACC clients",
+static const char *const titles[CLIENT_COUNT] = {
+	[CLIENT_THUNDERBIRD] = "Thunderbird",
+	[CLIENT_THUNDERBIRD_ANDROID] = "Thunderbird for Android, K-9 Mail",
+	[CLIENT_OUTLOOK] = "Outlook",
+	[CLIENT_APPLE] = "Apple Mail (macOS, iOS)",
+	[CLIENT_EVOLUTION] = "Evolution, KMail, Geary",
+	[CLIENT_PACC] = "PACC clients",
 };
 
 const char *
-client_name(enum client c)
-{
-	return names[c];
-}
-
-const char *
-client_title(enum client c)
+family_title(enum client c)
 {
 	return titles[c];
 }
 
 int
-client_by_name(const char *name)
+family_by_name(const char *name)
 {
-	for (int c = 0; c < CL_COUNT; c++)
-		if (strcmp(names[c], name) == 0)
+	for (int c = FAMILY_FIRST; c < FAMILY_END; c++)
+		if (strcmp(client_name((enum client)c), name) == 0)
 			return c;
 	return -1;
 }
 
 const char *
-outcome_name(enum outcome o)
+verdict_name(enum verdict o)
 {
 	switch (o) {
-	case OUTCOME_WORKS: return "works";
-	case OUTCOME_FALLBACK: return "fallback";
+	case VERDICT_WORKS: return "works";
+	case VERDICT_FALLBACK: return "fallback";
 	default: return "fails";
 	}
 }
@@ -72,7 +57,7 @@ view_note(struct client_view *v, const char *fmt, ...)
 }
 
 void
-view_set(struct client_view *v, enum outcome o, const char *fmt, ...)
+view_set(struct client_view *v, enum verdict o, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -314,20 +299,20 @@ read_thunderbird(const struct ans_autoconfig *a, const struct email *em,
 
 	v->reason[0] = '\0';
 	if (a->ndomains == 0) {
-		view_set(v, OUTCOME_FAILS, "the file has no plain <domain>");
+		view_set(v, VERDICT_FAILS, "the file has no plain <domain>");
 		return;
 	}
 	if (!tb_first(a->in, a->nin, false, em, &v->in, v, &skipped)) {
-		v->outcome = OUTCOME_FAILS;
+		v->outcome = VERDICT_FAILS;
 		view_note(v, "no incoming server Thunderbird can use");
 		return;
 	}
 	if (!tb_first(a->out, a->nout, true, em, &v->out, v, &skipped)) {
-		v->outcome = OUTCOME_FAILS;
+		v->outcome = VERDICT_FAILS;
 		view_note(v, "no outgoing server Thunderbird can use");
 		return;
 	}
-	v->outcome = skipped ? OUTCOME_FALLBACK : OUTCOME_WORKS;
+	v->outcome = skipped ? VERDICT_FALLBACK : VERDICT_WORKS;
 	view_note(v, "takes the first incoming and outgoing server it can "
 	    "use");
 	if (is_placeholder_realname(v->in.username))
@@ -410,7 +395,7 @@ read_android(const struct ans_autoconfig *a, const struct email *em,
 		if (strcmp(s->type, "imap") != 0)
 			continue;
 		if (k9_flaw(s, why, sizeof(why)) != NULL) {
-			view_set(v, OUTCOME_FAILS, "refuses the whole file for "
+			view_set(v, VERDICT_FAILS, "refuses the whole file for "
 			    "the imap server %s:%ld: %s", s->host, s->port,
 			    why);
 			return;
@@ -424,7 +409,7 @@ read_android(const struct ans_autoconfig *a, const struct email *em,
 		if (strcmp(s->type, "smtp") != 0)
 			continue;
 		if (k9_flaw(s, why, sizeof(why)) != NULL) {
-			view_set(v, OUTCOME_FAILS, "refuses the whole file for "
+			view_set(v, VERDICT_FAILS, "refuses the whole file for "
 			    "the smtp server %s:%ld: %s", s->host, s->port,
 			    why);
 			return;
@@ -433,12 +418,12 @@ read_android(const struct ans_autoconfig *a, const struct email *em,
 			smtp = s;
 	}
 	if (imap == NULL) {
-		view_set(v, OUTCOME_FAILS, "no IMAP server: it reads IMAP "
+		view_set(v, VERDICT_FAILS, "no IMAP server: it reads IMAP "
 		    "only%s", pop3 ? " (the file offers POP3 alone)" : "");
 		return;
 	}
 	if (smtp == NULL) {
-		view_set(v, OUTCOME_FAILS, "no SMTP server");
+		view_set(v, VERDICT_FAILS, "no SMTP server");
 		return;
 	}
 	section_acct(imap, first_auth(imap, k9_auth, ARRAY_LEN(k9_auth)), em,
@@ -447,11 +432,11 @@ read_android(const struct ans_autoconfig *a, const struct email *em,
 	    &v->out);
 	if (is_placeholder_realname(v->in.username) ||
 	    is_placeholder_realname(v->out.username)) {
-		view_set(v, OUTCOME_FAILS, "logs in with \"%%REALNAME%%\" "
+		view_set(v, VERDICT_FAILS, "logs in with \"%%REALNAME%%\" "
 		    "literally: it has no name to put in");
 		return;
 	}
-	view_set(v, OUTCOME_WORKS, "takes the first IMAP and SMTP servers");
+	view_set(v, VERDICT_WORKS, "takes the first IMAP and SMTP servers");
 }
 
 /* ---- Evolution, KMail, Geary --------------------------------------- */
@@ -499,26 +484,26 @@ read_evolution(const struct ans_autoconfig *a, const struct email *em,
 		in = last_of(a->in, a->nin, "pop3", &in_first);
 	out = last_of(a->out, a->nout, "smtp", &out_first);
 	if (in == NULL || out == NULL) {
-		view_set(v, OUTCOME_FAILS, "no %s server it reads",
+		view_set(v, VERDICT_FAILS, "no %s server it reads",
 		    in == NULL ? "IMAP or POP3" : "SMTP");
 		return;
 	}
 	section_acct(in, in->nauth > 0 ? in->auth[0] : "", em, &v->in);
 	section_acct(out, out->nauth > 0 ? out->auth[0] : "", em, &v->out);
-	v->outcome = OUTCOME_WORKS;
+	v->outcome = VERDICT_WORKS;
 	if (in != in_first) {
 		acct_describe(&v->in, desc, sizeof(desc));
-		v->outcome = OUTCOME_FALLBACK;
+		v->outcome = VERDICT_FALLBACK;
 		view_note(v, "Evolution keeps the last %s server listed (%s), "
 		    "not the first", in->type, desc);
 	}
 	if (out != out_first) {
 		acct_describe(&v->out, desc, sizeof(desc));
-		v->outcome = OUTCOME_FALLBACK;
+		v->outcome = VERDICT_FALLBACK;
 		view_note(v, "Evolution keeps the last smtp server listed (%s), "
 		    "not the first", desc);
 	}
-	if (v->outcome == OUTCOME_WORKS)
+	if (v->outcome == VERDICT_WORKS)
 		view_note(v, "one server per protocol: Evolution (the last "
 		    "listed), KMail and Geary agree");
 	kmail_note(in_first, v);
@@ -530,9 +515,9 @@ client_autoconfig(enum client c, const struct ans_autoconfig *a,
 {
 	memset(&v->in, 0, sizeof(v->in));
 	memset(&v->out, 0, sizeof(v->out));
-	if (c == CL_ANDROID)
+	if (c == CLIENT_THUNDERBIRD_ANDROID)
 		read_android(a, em, v);
-	else if (c == CL_EVOLUTION)
+	else if (c == CLIENT_EVOLUTION)
 		read_evolution(a, em, v);
 	else
 		read_thunderbird(a, em, v);
@@ -559,7 +544,7 @@ pox_server(enum client c, const struct ans_pox_proto *p,
 		snprintf(why, whysz, "no valid Port");
 	else if (strcmp(p->ssl, "on") != 0 && strcmp(p->ssl, "off") != 0)
 		snprintf(why, whysz, "SSL \"%s\" (on or off only)", p->ssl);
-	else if (c == CL_OUTLOOK && implicit_tls_port(p->port) &&
+	else if (c == CLIENT_OUTLOOK && implicit_tls_port(p->port) &&
 	    strcmp(p->encryption, "TLS") == 0)
 		snprintf(why, whysz, "Encryption TLS on port %ld, a port for "
 		    "implicit TLS", p->port);
@@ -575,7 +560,7 @@ usable:
 	acct->port = p->port;
 	if (strcmp(p->ssl, "off") == 0 || strcmp(p->encryption, "None") == 0)
 		acct->security = SEC_PLAIN;
-	else if (c == CL_THUNDERBIRD || (strcmp(p->encryption, "SSL") != 0 &&
+	else if (c == CLIENT_THUNDERBIRD || (strcmp(p->encryption, "SSL") != 0 &&
 	    strcmp(p->encryption, "TLS") != 0))
 		/* Thunderbird, and Outlook on "Auto": the port decides. */
 		acct->security = p->port == 143 || p->port == 587 ||
@@ -594,7 +579,7 @@ usable:
 void
 client_pox(enum client c, const struct ans_pox *a, struct client_view *v)
 {
-	const char *who = c == CL_OUTLOOK ? "Outlook" :
+	const char *who = c == CLIENT_OUTLOOK ? "Outlook" :
 	    "Thunderbird's Exchange set-up";
 	char why[ANS_URL + 64];
 
@@ -602,12 +587,12 @@ client_pox(enum client c, const struct ans_pox *a, struct client_view *v)
 	memset(&v->out, 0, sizeof(v->out));
 	v->reason[0] = '\0';
 	if (a->error) {
-		view_set(v, OUTCOME_FAILS, "Autodiscover error %s: %s",
+		view_set(v, VERDICT_FAILS, "Autodiscover error %s: %s",
 		    a->error_code, a->error_message);
 		return;
 	}
 	if (strcmp(a->action, "settings") != 0) {
-		view_set(v, OUTCOME_FAILS, "Action %s%s%s: not followed here",
+		view_set(v, VERDICT_FAILS, "Action %s%s%s: not followed here",
 		    a->action[0] ? a->action : "missing",
 		    a->redirect[0] ? " to " : "", a->redirect);
 		return;
@@ -624,21 +609,21 @@ client_pox(enum client c, const struct ans_pox *a, struct client_view *v)
 		if (pox_server(c, p, acct, why, sizeof(why)) != NULL)
 			view_note(v, "skips %s %s: %s", p->type, p->server,
 			    why);
-		else if (!p->has_login && c == CL_OUTLOOK)
+		else if (!p->has_login && c == CLIENT_OUTLOOK)
 			view_note(v, "no LoginName for %s: Outlook asks for "
 			    "it", p->server);
 	}
 	if (!v->in.set || !v->out.set) {
-		v->outcome = OUTCOME_FAILS;
+		v->outcome = VERDICT_FAILS;
 		view_note(v, "no %s server %s can use", !v->in.set ?
 		    "IMAP or POP3" : "SMTP", who);
 		return;
 	}
 	if (v->reason[0] != '\0') {
-		v->outcome = OUTCOME_FALLBACK;
+		v->outcome = VERDICT_FALLBACK;
 		return;
 	}
-	view_set(v, OUTCOME_WORKS, "%s takes the first IMAP or POP3 and the "
+	view_set(v, VERDICT_WORKS, "%s takes the first IMAP or POP3 and the "
 	    "first SMTP Protocol", who);
 }
 
@@ -694,21 +679,21 @@ client_profile(const struct ans_profile *a, struct client_view *v)
 
 	v->reason[0] = '\0';
 	if (!a->has_mail) {
-		view_set(v, OUTCOME_FAILS, "the profile has no mail payload");
+		view_set(v, VERDICT_FAILS, "the profile has no mail payload");
 		return;
 	}
 	ok = profile_acct(&a->in, proto, &v->in, v, "incoming");
 	ok &= profile_acct(&a->out, "smtp", &v->out, v, "outgoing");
 	if (!ok) {
-		v->outcome = OUTCOME_FAILS;
+		v->outcome = VERDICT_FAILS;
 		return;
 	}
 	if (!a->in.has_username || !a->out.has_username) {
-		v->outcome = OUTCOME_FALLBACK;
+		v->outcome = VERDICT_FALLBACK;
 		view_note(v, "the profile carries no username: the device "
 		    "asks for it");
 	} else {
-		v->outcome = OUTCOME_WORKS;
+		v->outcome = VERDICT_WORKS;
 		view_note(v, "the profile sets up one incoming and one "
 		    "outgoing server");
 	}
@@ -749,15 +734,15 @@ client_pacc(const struct ans_pacc *a, const struct email *em,
 	if (a->smtp[0] != '\0')
 		pacc_acct("smtp", a->smtp, 465, a, em, &v->out);
 	if (!v->in.set || !v->out.set)
-		view_set(v, OUTCOME_FAILS, "no %s in the document (PACC names "
+		view_set(v, VERDICT_FAILS, "no %s in the document (PACC names "
 		    "only implicit TLS on the standard ports)", !v->in.set ?
 		    "IMAP or POP3" : "SMTP");
 	else if (!a->password && !a->oauth)
-		view_set(v, OUTCOME_FAILS, "no authentication offered");
+		view_set(v, VERDICT_FAILS, "no authentication offered");
 	else if ((v->in.set && !valid_host(v->in.host)) ||
 	    !valid_host(v->out.host))
-		view_set(v, OUTCOME_FAILS, "a host that is no DNS name");
+		view_set(v, VERDICT_FAILS, "a host that is no DNS name");
 	else
-		view_set(v, OUTCOME_WORKS, "implicit TLS on 993/995 and 465, "
+		view_set(v, VERDICT_WORKS, "implicit TLS on 993/995 and 465, "
 		    "the address as the username");
 }

@@ -7,28 +7,25 @@
  * refuses a whole file for one bad server, Evolution keeps the last server
  * of each protocol, Apple carries one incoming and one outgoing server,
  * PACC implicit TLS on the standard ports). */
-#ifndef AUTOCONFD_CLIENTS_H
-#define AUTOCONFD_CLIENTS_H
+#ifndef AUTOCONFD_CLIENTVIEW_H
+#define AUTOCONFD_CLIENTVIEW_H
 
 #include <stdbool.h>
 
 #include "answers.h"
+#include "client.h"
 #include "conf.h"
 #include "email.h"
 #include "util.h"
 
-/* In the order "show" lists them. CONTRACT: the names. */
-enum client {
-	CL_THUNDERBIRD,		/* Thunderbird desktop */
-	CL_ANDROID,		/* Thunderbird for Android, K-9 Mail */
-	CL_OUTLOOK,		/* Outlook, Autodiscover POX */
-	CL_APPLE,		/* Apple Mail on macOS and iOS: a profile */
-	CL_EVOLUTION,		/* Evolution, KMail, Geary */
-	CL_PACC,		/* clients of draft-ietf-mailmaint-pacc */
-	CL_COUNT
-};
+/* The families show and probe report on, in their order: those of
+ * client.h (the same CONTRACT names as /metrics's) from Thunderbird to
+ * PACC. Arrays of views are indexed by enum client. */
+#define FAMILY_FIRST CLIENT_THUNDERBIRD
+#define FAMILY_END (CLIENT_PACC + 1)
 
-enum outcome { OUTCOME_WORKS, OUTCOME_FALLBACK, OUTCOME_FAILS };
+/* What a client ends up with: the "outcome" of show and probe. */
+enum verdict { VERDICT_WORKS, VERDICT_FALLBACK, VERDICT_FAILS };
 
 #define VIEW_REASON 2048
 
@@ -45,25 +42,24 @@ struct acct_server {
 
 struct client_view {
 	enum client client;
-	enum outcome outcome;
+	enum verdict outcome;		/* works, fallback, fails */
 	char reason[VIEW_REASON];
 	char url[ANS_URL];		/* the first URL the client fetches */
 	char answer_url[ANS_URL];	/* the one whose answer it took */
 	struct acct_server in, out;
 };
 
-const char *client_name(enum client c);		/* "thunderbird-android" */
-const char *client_title(enum client c);	/* for people */
-/* The client of a name, or -1. */
-int client_by_name(const char *name);
-const char *outcome_name(enum outcome o);	/* "works" */
+const char *family_title(enum client c);	/* for people */
+/* The family of a name ("thunderbird-android"), or -1. */
+int family_by_name(const char *name);
+const char *verdict_name(enum verdict o);	/* "works" */
 
 /* What a client makes of an answer; em fills the placeholders. Each sets
  * v's outcome, reason and servers, and leaves its URLs alone. */
-/* c: CL_THUNDERBIRD, CL_ANDROID or CL_EVOLUTION. */
+/* c: CLIENT_THUNDERBIRD, CLIENT_THUNDERBIRD_ANDROID or CLIENT_EVOLUTION. */
 void client_autoconfig(enum client c, const struct ans_autoconfig *a,
     const struct email *em, struct client_view *v);
-/* Outlook, or Thunderbird's Exchange set-up (c CL_THUNDERBIRD), which
+/* Outlook, or Thunderbird's Exchange set-up (c CLIENT_THUNDERBIRD), which
  * reads the same answer its own way. */
 void client_pox(enum client c, const struct ans_pox *a, struct client_view *v);
 void client_profile(const struct ans_profile *a, struct client_view *v);
@@ -74,7 +70,7 @@ void client_pacc(const struct ans_pacc *a, const struct email *em,
 void view_note(struct client_view *v, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Sets outcome and reason (replacing the reason). */
-void view_set(struct client_view *v, enum outcome o, const char *fmt, ...)
+void view_set(struct client_view *v, enum verdict o, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* True when two accounts are the same servers (protocol, host, port,
