@@ -180,17 +180,64 @@ views_from_config(const struct conf *c, const struct provider *p,
 	return rc;
 }
 
-/* ---- the report ------------------------------------------------------ */
+/* ---- the report ------------------------------------------------------
+ * A probe's reasons and checks quote what servers sent (header values,
+ * certificate names, TXT records): any byte. JSON gets valid UTF-8 (a
+ * byte that is none becomes U+FFFD), a terminal no control character
+ * either (\xNN instead). */
+
+static void
+clean(struct buf *out, const char *s, bool ctl)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), len;
+
+	while (n > 0) {
+		long cp = utf8_decode(p, n, &len);
+
+		if (cp < 0) {
+			buf_puts(out, "\xef\xbf\xbd");
+			len = 1;
+		} else if (ctl && (cp < 0x20 || cp == 0x7f ||
+		    (cp >= 0x80 && cp < 0xa0)))
+			buf_printf(out, "\\x%02lx", (unsigned long)cp);
+		else
+			buf_add(out, p, len);
+		p += len;
+		n -= len;
+	}
+	buf_puts(out, "");
+}
+
+static json_t *
+jstr(const char *s)
+{
+	struct buf b = { 0 };
+	json_t *j;
+
+	clean(&b, s, false);
+	j = json_string(b.data);
+	buf_free(&b);
+	if (j == NULL)
+		abort();	/* only out of memory: the text is UTF-8 */
+	return j;
+}
 
 static json_t *
 server_json(const struct acct_server *s)
 {
+	json_t *o;
+
 	if (!s->set)
 		return json_null();
-	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}",
-	    "protocol", s->protocol, "host", s->host, "port",
-	    (json_int_t)s->port, "security", security_name(s->security),
-	    "auth", s->auth, "username", s->username);
+	o = json_object();
+	json_object_set_new(o, "protocol", jstr(s->protocol));
+	json_object_set_new(o, "host", jstr(s->host));
+	json_object_set_new(o, "port", json_integer((json_int_t)s->port));
+	json_object_set_new(o, "security", jstr(security_name(s->security)));
+	json_object_set_new(o, "auth", jstr(s->auth));
+	json_object_set_new(o, "username", jstr(s->username));
+	return o;
 }
 
 void
@@ -199,32 +246,39 @@ report_json(const struct report *r, struct buf *out)
 	json_t *root = json_object(), *clients = json_array();
 	char *text;
 
-	json_object_set_new(root, "address", json_string(r->address));
+	json_object_set_new(root, "address", jstr(r->address));
 	json_object_set_new(root, "provider", r->provider != NULL ?
-	    json_string(r->provider) : json_null());
+	    jstr(r->provider) : json_null());
 	for (size_t i = 0; i < r->nviews; i++) {
 		const struct client_view *v = &r->views[i];
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s}",
-		    "client", client_name(v->client),
-		    "outcome", verdict_name(v->outcome),
-		    "reason", v->reason, "url", v->url);
+		json_t *o = json_object();
 
+		json_object_set_new(o, "client", jstr(client_name(v->client)));
+		json_object_set_new(o, "outcome",
+		    jstr(verdict_name(v->outcome)));
+		json_object_set_new(o, "reason", jstr(v->reason));
+		json_object_set_new(o, "url", jstr(v->url));
 		json_object_set_new(o, "incoming", server_json(&v->in));
 		json_object_set_new(o, "outgoing", server_json(&v->out));
 		if (r->probe)
 			json_object_set_new(o, "answer_url", v->answer_url[0] ?
-			    json_string(v->answer_url) : json_null());
+			    jstr(v->answer_url) : json_null());
 		json_array_append_new(clients, o);
 	}
 	json_object_set_new(root, "clients", clients);
 	if (r->probe) {
 		json_t *checks = json_array();
 
-		for (size_t i = 0; i < r->nchecks; i++)
-			json_array_append_new(checks, json_pack(
-			    "{s:s, s:b, s:s}", "name", r->checks[i].name,
-			    "ok", r->checks[i].ok, "detail",
-			    r->checks[i].detail));
+		for (size_t i = 0; i < r->nchecks; i++) {
+			json_t *c = json_object();
+
+			json_object_set_new(c, "name", jstr(r->checks[i].name));
+			json_object_set_new(c, "ok",
+			    json_boolean(r->checks[i].ok));
+			json_object_set_new(c, "detail",
+			    jstr(r->checks[i].detail));
+			json_array_append_new(checks, c);
+		}
 		json_object_set_new(root, "checks", checks);
 	}
 	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -236,42 +290,62 @@ report_json(const struct report *r, struct buf *out)
 	free(text);
 }
 
+/* One line "    label     text" of the text report. */
+static void
+line(struct buf *out, const char *label, const char *text)
+{
+	buf_printf(out, "    %-9s ", label);
+	clean(out, text, true);
+	buf_putc(out, '\n');
+}
+
 static void
 server_text(struct buf *out, const char *label, const struct acct_server *s)
 {
+	struct buf t = { 0 };
+
 	if (!s->set) {
-		buf_printf(out, "    %-9s none\n", label);
+		line(out, label, "none");
 		return;
 	}
-	buf_printf(out, "    %-9s %s %s:%ld %s, %s, username %s\n", label,
-	    s->protocol, s->host, s->port, security_name(s->security),
+	buf_printf(&t, "%s %s:%ld %s, %s, username %s", s->protocol, s->host,
+	    s->port, security_name(s->security),
 	    s->auth[0] ? s->auth : "no authentication",
 	    s->username[0] ? s->username : "(asked for)");
+	line(out, label, t.data);
+	buf_free(&t);
 }
 
 void
 report_text(const struct report *r, struct buf *out)
 {
-	buf_printf(out, "%s: %s%s\n", r->address, r->provider != NULL ?
-	    "provider " : "no provider in the config",
-	    r->provider != NULL ? r->provider : "");
+	clean(out, r->address, true);
+	buf_puts(out, r->provider != NULL ? ": provider " :
+	    ": no provider in the config");
+	if (r->provider != NULL)
+		clean(out, r->provider, true);
+	buf_putc(out, '\n');
 	for (size_t i = 0; i < r->nviews; i++) {
 		const struct client_view *v = &r->views[i];
 
 		buf_printf(out, "\n%s (%s): %s\n", client_name(v->client),
 		    family_title(v->client), verdict_name(v->outcome));
-		buf_printf(out, "    %-9s %s\n", "fetches", v->url);
+		line(out, "fetches", v->url);
 		if (r->probe)
-			buf_printf(out, "    %-9s %s\n", "answered",
-			    v->answer_url[0] ? v->answer_url : "nowhere");
+			line(out, "answered", v->answer_url[0] ?
+			    v->answer_url : "nowhere");
 		server_text(out, "incoming", &v->in);
 		server_text(out, "outgoing", &v->out);
-		buf_printf(out, "    %-9s %s\n", "why", v->reason);
+		line(out, "why", v->reason);
 	}
 	if (!r->probe)
 		return;
 	buf_puts(out, "\nchecks:\n");
-	for (size_t i = 0; i < r->nchecks; i++)
-		buf_printf(out, "  %-4s %s: %s\n", r->checks[i].ok ? "ok" :
-		    "FAIL", r->checks[i].name, r->checks[i].detail);
+	for (size_t i = 0; i < r->nchecks; i++) {
+		buf_printf(out, "  %-4s ", r->checks[i].ok ? "ok" : "FAIL");
+		clean(out, r->checks[i].name, true);
+		buf_puts(out, ": ");
+		clean(out, r->checks[i].detail, true);
+		buf_putc(out, '\n');
+	}
 }

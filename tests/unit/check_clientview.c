@@ -403,6 +403,39 @@ START_TEST(views_from_the_renderers)
 }
 END_TEST
 
+START_TEST(report_of_hostile_text)
+{
+	struct client_view v = { .client = CLIENT_OUTLOOK,
+	    .outcome = VERDICT_FAILS };
+	struct check c = { .ok = false };
+	struct report r = { "alice@example.com", NULL, &v, 1, true, &c, 1 };
+	struct buf out = { 0 };
+
+	/* A server's bytes: a terminal escape, a byte that is no UTF-8. */
+	snprintf(v.reason, sizeof(v.reason), "answered with Content-Type "
+	    "\"\x1b[2Jx\xff\"");
+	snprintf(c.name, sizeof(c.name), "tls h\x07:443");
+	snprintf(c.detail, sizeof(c.detail), "names \xc3\xa9t\xc3");
+	report_text(&r, &out);
+	ck_assert_ptr_null(memchr(out.data, 0x1b, out.len));
+	ck_assert_ptr_null(memchr(out.data, 0x07, out.len));
+	ck_assert_ptr_nonnull(strstr(out.data, "    why       answered with "
+	    "Content-Type \"\\x1b[2Jx\xef\xbf\xbd\"\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "  FAIL tls h\\x07:443: names "
+	    "\xc3\xa9t\xef\xbf\xbd\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "alice@example.com: no provider"));
+	out.len = 0;
+	report_json(&r, &out);
+	ck_assert_msg(strstr(out.data, "\"reason\": \"answered with "
+	    "Content-Type \\\"\\u001B[2Jx\xef\xbf\xbd\\\"\"") != NULL,
+	    "%s", out.data);
+	ck_assert_ptr_nonnull(strstr(out.data, "\"provider\": null"));
+	ck_assert_ptr_nonnull(strstr(out.data, "\"answer_url\": null"));
+	ck_assert_ptr_nonnull(strstr(out.data, "\"ok\": false"));
+	buf_free(&out);
+}
+END_TEST
+
 static Suite *
 clients_suite(void)
 {
@@ -422,6 +455,7 @@ clients_suite(void)
 	tcase_add_test(tc, plan_urls);
 	tcase_add_test(tc, mx_route_domains);
 	tcase_add_test(tc, views_from_the_renderers);
+	tcase_add_test(tc, report_of_hostile_text);
 	suite_add_tcase(s, tc);
 	return s;
 }
