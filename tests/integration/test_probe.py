@@ -8,7 +8,6 @@ set-up exits 0; each broken one is reported as the failure of the client
 it breaks."""
 import json
 import os
-import shutil
 import ssl
 import subprocess
 import tempfile
@@ -35,17 +34,9 @@ CUSTOMER = "customer.test"  # autoconfig only through the MX route
 DOMAINS = [GOOD, SRV, NOSRV, WRONG, STALE, AD404, CUSTOMER]
 
 
-def need(tool, package):
-    path = shutil.which(tool)
-    if path is None:
-        raise AssertionError("%s is not installed (Debian package %s; "
-                             "scripts/install-deps --test)" % (tool, package))
-    return path
-
-
 def openssl(*args, cwd):
-    subprocess.run([need("openssl", "openssl")] + list(args), cwd=cwd,
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run([harness.need(None, "openssl", "openssl")] + list(args),
+                   cwd=cwd, check=True, capture_output=True, timeout=60)
 
 
 def make_ca_and_cert(d, names, days=60):
@@ -128,6 +119,8 @@ class Probe(unittest.TestCase):
         if r.returncode != 0:
             raise AssertionError("autoconfd was built without probe "
                                  "(configure --enable-probe=yes): " + r.stderr)
+        if harness.opted_out("dnslib"):
+            raise unittest.SkipTest("dnslib: skipped by " + harness.SKIP_ENV)
         cls.tmp = tempfile.TemporaryDirectory(prefix="autoconfd-probe-")
         d = cls.tmp.name
         names = []
@@ -137,15 +130,18 @@ class Probe(unittest.TestCase):
                           "ua-auto-config." + dom]
         names += ["autoconfig.mail.hoster.test", "autoconfig.hoster.test"]
         cls.ca, cert, key = make_ca_and_cert(d, names)
-        cls.tls_port = harness.free_port()
-        cls.plain_port = harness.free_port()
-        cls.config = {
-            "tls": {"certificate": cert, "key": key, "ports": [cls.tls_port]},
-            "providers": [provider(dom, servers=servers(dom)) for dom in DOMAINS],
-        }
-        cls.daemon = Daemon(cls.config, listen=["127.0.0.1:%d" % cls.tls_port,
-                                                "127.0.0.1:%d" % cls.plain_port])
-        cls.daemon.start()
+
+        def make():
+            # The TLS port is named in the config: picked anew at each try.
+            cls.tls_port = harness.free_port()
+            cls.plain_port = harness.free_port()
+            cls.config = {
+                "tls": {"certificate": cert, "key": key, "ports": [cls.tls_port]},
+                "providers": [provider(dom, servers=servers(dom)) for dom in DOMAINS],
+            }
+            return Daemon(cls.config, listen=["127.0.0.1:%d" % cls.tls_port,
+                                              "127.0.0.1:%d" % cls.plain_port])
+        cls.daemon = harness.start_retrying(make)
         cls.conf = cls.daemon.path
 
         # The server that answers 404, on 127.0.0.2 at the same ports.
@@ -215,7 +211,8 @@ class Probe(unittest.TestCase):
         for w in getattr(cls, "web", []):
             w.shutdown()
             w.server_close()
-        cls.daemon.stop()
+        if getattr(cls, "daemon", None) is not None:
+            cls.daemon.stop()
         cls.tmp.cleanup()
 
     def probe(self, domain, *extra, conf=None, json_out=True):
