@@ -1079,7 +1079,17 @@ check_mta_sts(struct ld *l, const struct provider *p)
 	const struct mta_sts *m = p->mta_sts;
 	size_t s;
 
-	if (m == NULL || m->nmx == 0)
+	if (m != NULL && m->nmx == 0) {
+		for (size_t i = 0; i < p->nservers; i++)
+			if (p->servers[i].proto == PROTO_SMTP)
+				return;
+		s = push_key(l, "mta_sts");
+		err(l, "the provider has no SMTP server: list the MX hosts "
+		    "in \"mx\"");
+		pop(l, s);
+		return;
+	}
+	if (m == NULL)
 		return;
 	s = push_key(l, "mta_sts");
 	push_key(l, "mx");

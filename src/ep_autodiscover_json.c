@@ -27,22 +27,25 @@ ep_autodiscover_json(const struct request *rq, struct reply *rp)
 	const char *proto = request_query(rq, "Protocol");
 	const char *addr = NULL, *why;
 	const struct provider *p;
-	struct email em;
-	bool have_email;
+	struct target t;
+	const char *domain;
 	struct buf base = { 0 };
 
 	/* /autodiscover/autodiscover.json/v1.0/<address>, in any case. */
 	if (ascii_strncasecmp(rq->path, V1_PREFIX, strlen(V1_PREFIX)) == 0)
 		addr = rq->path + strlen(V1_PREFIX);
 	if (addr != NULL && addr[0] != '\0') {
-		if (email_parse(addr, strlen(addr), &em, &why) < 0) {
+		if (email_parse(addr, strlen(addr), &t.em, &why) < 0) {
 			reply_text(rp, 400, "invalid address: %s", why);
 			return;
 		}
-		snprintf(rp->email, sizeof(rp->email), "%s", em.addr);
-		p = find_provider_by_email(rq, rp, &em);
-	} else
-		p = find_provider(rq, rp, "Email", &em, &have_email);
+		snprintf(rp->email, sizeof(rp->email), "%s", t.em.addr);
+		p = find_provider_by_email(rq, rp, &t.em);
+		domain = t.em.domain;
+	} else {
+		p = find_target(rq, rp, "Email", &t);
+		domain = t.domain;
+	}
 	if (p == NULL)
 		return;
 
@@ -61,7 +64,8 @@ ep_autodiscover_json(const struct request *rq, struct reply *rp)
 		buf_free(&base);
 	} else if (proto != NULL && p->activesync != NULL &&
 	    ascii_strcasecmp(proto, "ActiveSync") == 0)
-		reply_blob(rp, 200, &site_pcache(rq->site, p)->ad_json_eas);
+		reply_blob(rp, 200, site_doc(rq->site, p, DDOC_AD_JSON_EAS,
+		    domain));
 	else
 		json_reply(rp, 400, render_ad_json_error(proto ? proto : "",
 		    p->activesync != NULL ? "AutodiscoverV1,ActiveSync" :

@@ -20,6 +20,7 @@
 #include "notify.h"
 #include "site.h"
 #include "tls.h"
+#include "view.h"
 
 #ifndef AUTOCONFD_CONF
 #define AUTOCONFD_CONF "/etc/autoconfd.json"
@@ -195,11 +196,20 @@ dns_verb(const char *path, const char *arg)
 	if (p == NULL)
 		fprintf(stderr, "autoconfd: dns: no provider in %s serves %s\n",
 		    path, dom);
-	else if (render_dns(c, p, dom, &out) < 0)
-		fprintf(stderr, "autoconfd: dns: cannot render the records\n");
 	else {
-		fwrite(out.data, 1, out.len, stdout);
-		rc = fflush(stdout) == 0 ? 0 : 1;
+		/* As the domain's answers see the provider: the PACC and
+		 * MTA-STS digests are of what is served for it. */
+		struct provider_view v;
+
+		provider_view(p, dom, &v);
+		if (render_dns(c, &v.p, dom, &out) < 0)
+			fprintf(stderr, "autoconfd: dns: cannot render the "
+			    "records\n");
+		else {
+			fwrite(out.data, 1, out.len, stdout);
+			rc = fflush(stdout) == 0 ? 0 : 1;
+		}
+		provider_view_free(&v);
 	}
 	buf_free(&out);
 	conf_free(c);

@@ -90,6 +90,49 @@ srv_records(struct buf *out, const struct provider *p, enum proto proto,
 			    "0 0 0 .\n", srv_label[proto][tls], domain);
 }
 
+/* Thunderbird asks autoconfig.<MX domain> after an MX lookup: those names
+ * answer for every customer domain. */
+static void
+mx_hosting(struct buf *out, const struct provider *p, const char *host)
+{
+	if (p->nmx_domains == 0)
+		return;
+	buf_puts(out, "\n; MX hosting: clients that look up the MX of a "
+	    "domain ask these names, once\n; for all the domains whose MX "
+	    "is there\n");
+	for (size_t i = 0; i < p->nmx_domains; i++)
+		cname(out, "autoconfig", p->mx_domains[i], host);
+}
+
+/* MTA-STS (RFC 8461) and TLS-RPT (RFC 8460). */
+static int
+mta_sts(struct buf *out, const struct provider *p, const char *domain,
+    const char *host)
+{
+	char id[MTA_STS_ID_LEN + 1];
+	struct buf policy = { 0 };
+
+	if (p->mta_sts == NULL)
+		return 0;
+	if (render_mta_sts(p, &policy) < 0) {
+		buf_free(&policy);
+		return -1;
+	}
+	mta_sts_id(policy.data, policy.len, id);
+	buf_free(&policy);
+	buf_printf(out, "\n; MTA-STS: the policy at https://mta-sts.%s/"
+	    ".well-known/mta-sts.txt\n; (a certificate for that name); "
+	    "the id follows the policy: publish it again\n; after every "
+	    "change to it\n", domain);
+	cname(out, "mta-sts", domain, host);
+	buf_printf(out, "_mta-sts.%s.\t" TTL "\tIN\tTXT\t\"v=STSv1; id=%s\"\n",
+	    domain, id);
+	if (p->mta_sts->tls_rpt != NULL)
+		buf_printf(out, "_smtp._tls.%s.\t" TTL "\tIN\tTXT\t"
+		    "\"v=TLSRPTv1; rua=%s\"\n", domain, p->mta_sts->tls_rpt);
+	return 0;
+}
+
 int
 render_dns(const struct conf *c, const struct provider *p,
     const char *domain, struct buf *out)
@@ -148,5 +191,6 @@ render_dns(const struct conf *c, const struct provider *p,
 	cname(out, "ua-auto-config", domain, known ? host : NULL);
 	buf_printf(out, "_ua-auto-config.%s.\t" TTL "\tIN\tTXT\t"
 	    "\"v=UAAC1; a=sha256; d=%s\"\n", domain, digest);
-	return 0;
+	mx_hosting(out, p, known ? host : NULL);
+	return mta_sts(out, p, domain, known ? host : NULL);
 }
