@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libxml/parser.h>
@@ -131,9 +132,11 @@ reload(const char *path)
 {
 	struct site *s, *old;
 	struct tls_creds *creds;
+	struct timespec t0, t1;
 	uint64_t gen;
 
 	log_info("reloading %s", path);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	s = load_site(path, &creds);
 	if (s == NULL) {
 		old = site_acquire();
@@ -165,8 +168,11 @@ reload(const char *path)
 	metrics_reload(true, s->generation);
 	notify("READY=1\nSTATUS=serving %zu providers, config generation "
 	    "%llu", s->conf->nproviders, (unsigned long long)s->generation);
-	log_info("loaded %s: generation %llu, %zu providers, %zu domains",
-	    path, (unsigned long long)s->generation, s->conf->nproviders,
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_info("loaded %s in %.3f s: generation %llu, %zu providers, %zu "
+	    "domains", path, (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+	    (unsigned long long)s->generation, s->conf->nproviders,
 	    count_domains(s->conf));
 }
 

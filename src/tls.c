@@ -1,29 +1,27 @@
 #include "config.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <microhttpd.h>
 
-#include "log.h"
+#include "email.h"
 #include "tls.h"
-
-#define CHAIN_MAX 8
-
-struct tls_creds {
-	gnutls_pcert_st pcert[CHAIN_MAX];
-	unsigned int npcert;
-	gnutls_privkey_t key;
-};
+#include "tls_store.h"
 
 static _Atomic(struct tls_creds *) current;
 /* A handshake may still use the credentials it picked up just before a
  * reload: the replaced ones are kept for one more reload. */
 static struct tls_creds *retired;
+
+/* The expiry metric of the certificates published, rendered at publish:
+ * /metrics never looks into a store a reload may free. */
+static pthread_mutex_t expiry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct buf expiry;
 
 bool
 tls_supported(void)
@@ -36,93 +34,34 @@ tls_supported(void)
 void
 tls_free(struct tls_creds *c)
 {
-	if (c == NULL)
-		return;
-	for (unsigned int i = 0; i < c->npcert; i++)
-		gnutls_pcert_deinit(&c->pcert[i]);
-	if (c->key != NULL)
-		gnutls_privkey_deinit(c->key);
-	free(c);
-}
-
-static void
-fail(struct diag *d, const char *conf_path, const char *key,
-    const char *file, const char *why)
-{
-	buf_printf(&d->errors, "%s: tls.%s: %s: %s\n", conf_path, key, file,
-	    why);
-	d->nerrors++;
-}
-
-/* The DER public key of a certificate or a private key, to compare. */
-static int
-pubkey_der(gnutls_pubkey_t pk, gnutls_datum_t *out)
-{
-	return gnutls_pubkey_export2(pk, GNUTLS_X509_FMT_DER, out);
-}
-
-static bool
-key_matches(struct tls_creds *c)
-{
-	gnutls_pubkey_t pk;
-	gnutls_datum_t a = { NULL, 0 }, b = { NULL, 0 };
-	bool same = false;
-
-	if (gnutls_pubkey_init(&pk) < 0)
-		return false;
-	if (gnutls_pubkey_import_privkey(pk, c->key, 0, 0) == 0 &&
-	    pubkey_der(pk, &a) == 0 && pubkey_der(c->pcert[0].pubkey, &b) == 0)
-		same = a.size == b.size && memcmp(a.data, b.data, a.size) == 0;
-	gnutls_free(a.data);
-	gnutls_free(b.data);
-	gnutls_pubkey_deinit(pk);
-	return same;
+	tls_store_free(c);
 }
 
 struct tls_creds *
 tls_load(const char *conf_path, const struct tls_conf *t, struct diag *d)
 {
-	struct tls_creds *c = xcalloc(1, sizeof(*c));
-	gnutls_datum_t data = { NULL, 0 };
-	int r;
+	return tls_store_load(conf_path, t, d);
+}
 
-	if ((r = gnutls_load_file(t->certificate, &data)) < 0) {
-		fail(d, conf_path, "certificate", t->certificate,
-		    "cannot read the file");
-		goto bad;
+/* One line per certificate, labelled with its first name; where two have
+ * that name, the one SNI picks for it. */
+static void
+render_expiry(const struct tls_creds *c, struct buf *out)
+{
+	out->len = 0;
+	buf_puts(out, "# HELP autoconfd_tls_certificate_expiry_timestamp_seconds "
+	    "When each TLS certificate served expires, seconds since the "
+	    "epoch.\n# TYPE autoconfd_tls_certificate_expiry_timestamp_seconds "
+	    "gauge\n");
+	for (size_t i = 0; c != NULL && i < c->ncerts; i++) {
+		const struct tls_cert *t = &c->certs[i];
+
+		/* Names are normalised host names: nothing to escape. */
+		if (t->name != NULL && tls_store_find(c, t->name) == t)
+			buf_printf(out, "autoconfd_tls_certificate_expiry_"
+			    "timestamp_seconds{name=\"%s\"} %lld\n", t->name,
+			    (long long)t->expires);
 	}
-	c->npcert = CHAIN_MAX;
-	r = gnutls_pcert_list_import_x509_raw(c->pcert, &c->npcert, &data,
-	    GNUTLS_X509_FMT_PEM, 0);
-	gnutls_free(data.data);
-	if (r < 0 || c->npcert == 0) {
-		c->npcert = 0;
-		fail(d, conf_path, "certificate", t->certificate,
-		    r < 0 ? gnutls_strerror(r) : "no certificate in the file");
-		goto bad;
-	}
-	if ((r = gnutls_load_file(t->key, &data)) < 0) {
-		fail(d, conf_path, "key", t->key, "cannot read the file");
-		goto bad;
-	}
-	if ((r = gnutls_privkey_init(&c->key)) == 0)
-		r = gnutls_privkey_import_x509_raw(c->key, &data,
-		    GNUTLS_X509_FMT_PEM, NULL, 0);
-	gnutls_memset(data.data, 0, data.size);
-	gnutls_free(data.data);
-	if (r < 0) {
-		fail(d, conf_path, "key", t->key, gnutls_strerror(r));
-		goto bad;
-	}
-	if (!key_matches(c)) {
-		fail(d, conf_path, "key", t->key,
-		    "does not match the certificate");
-		goto bad;
-	}
-	return c;
-bad:
-	tls_free(c);
-	return NULL;
 }
 
 void
@@ -130,8 +69,23 @@ tls_publish(struct tls_creds *c)
 {
 	struct tls_creds *old = atomic_exchange(&current, c);
 
+	pthread_mutex_lock(&expiry_lock);
+	if (c != NULL)
+		render_expiry(c, &expiry);
+	else
+		buf_free(&expiry);
+	pthread_mutex_unlock(&expiry_lock);
 	tls_free(retired);
 	retired = old;
+}
+
+void
+tls_metrics(struct buf *out)
+{
+	pthread_mutex_lock(&expiry_lock);
+	if (expiry.len > 0)
+		buf_add(out, expiry.data, expiry.len);
+	pthread_mutex_unlock(&expiry_lock);
 }
 
 static int
@@ -141,17 +95,26 @@ cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
     gnutls_privkey_t *privkey)
 {
 	struct tls_creds *c = atomic_load(&current);
+	char name[DOMAIN_MAX + 2];
+	size_t len = sizeof(name);
+	unsigned int type;
+	const struct tls_cert *t;
 
-	(void)session;
 	(void)req_ca_dn;
 	(void)nreqs;
 	(void)pk_algos;
 	(void)pk_algos_length;
 	if (c == NULL)
 		return -1;
-	*pcert = c->pcert;
-	*pcert_length = c->npcert;
-	*privkey = c->key;
+	/* By the client's SNI: the exact name, a wildcard, the default. */
+	if (gnutls_server_name_get(session, name, &len, &type, 0) == 0 &&
+	    type == GNUTLS_NAME_DNS)
+		t = tls_store_find(c, name);
+	else
+		t = tls_store_find(c, NULL);
+	*pcert = t->pcert;
+	*pcert_length = t->npcert;
+	*privkey = t->key;
 	return 0;
 }
 

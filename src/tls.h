@@ -1,6 +1,7 @@
-/* Direct HTTPS: the certificate and key of the "tls" config, loaded with
- * GnuTLS and handed to libmicrohttpd per handshake, so a reload (SIGHUP)
- * gives new connections the new certificate without a restart. */
+/* Direct HTTPS: the certificates and keys of the "tls" config, loaded with
+ * GnuTLS and handed to libmicrohttpd per handshake, chosen by the client's
+ * SNI (tls_store.h), so a reload (SIGHUP) gives new connections the new
+ * certificates without a restart. */
 #ifndef AUTOCONFD_TLS_H
 #define AUTOCONFD_TLS_H
 
@@ -10,14 +11,18 @@
 
 struct tls_creds;
 
-/* Loads and checks (key matches certificate) what t names. NULL with the
- * reason in d (as "file: tls.certificate: ...") on failure. */
+/* Loads and checks (keys match certificates) what t names. NULL with the
+ * reason in d (as "file: tls.certificate: ...") on failure; certificates
+ * that expire within 14 days are warnings in d. */
 struct tls_creds *tls_load(const char *conf_path, const struct tls_conf *t,
     struct diag *d);
 void tls_free(struct tls_creds *c);
 
 /* Makes c the credentials of new handshakes. */
 void tls_publish(struct tls_creds *c);
+
+/* The Prometheus lines of the published certificates' expiry times. */
+void tls_metrics(struct buf *out);
 
 /* True when this libmicrohttpd can serve TLS. */
 bool tls_supported(void);
