@@ -36,7 +36,9 @@ def parse_autoconfig(body):
     web = root.find("webMail/loginPage")
     return {
         "id": prov.get("id"),
-        "domains": [d.text for d in prov.findall("domain")],
+        "domains": [d.text for d in prov.findall("domain") if not d.attrib],
+        "mx_domains": [d.text for d in prov.findall("domain")
+                       if d.get("purpose") == "mx"],
         "displayName": prov.findtext("displayName"),
         "displayShortName": prov.findtext("displayShortName"),
         "servers": servers,
@@ -60,8 +62,12 @@ def thunderbird_problems(content_type, body):
     if len(doc["displayName"] or "") > 60:
         p.append("displayName over 60 characters")
     for el in doc["root"].iter():
-        if el.tag in TEXT_ELEMENTS and el.attrib:
+        # A <domain> with an attribute (draft-06's purpose="mx") is
+        # skipped on its own; the file needs one plain <domain> left.
+        if el.tag in TEXT_ELEMENTS and el.attrib and el.tag != "domain":
             p.append("attribute on <%s>" % el.tag)
+    if not doc["domains"]:
+        p.append("no <domain> without attributes")
     if not any(s["kind"] == "incomingServer" for s in doc["servers"]):
         p.append("no incoming server")
     if not any(s["kind"] == "outgoingServer" for s in doc["servers"]):
