@@ -22,6 +22,8 @@ struct tls_cert {
 	size_t nnames;
 };
 
+struct tls_inter;
+
 struct tls_slot {
 	const char *name;		/* lowercase; "*.x" for a wildcard */
 	struct tls_cert *cert;
@@ -34,6 +36,7 @@ struct tls_creds {
 	struct tls_slot *tab;		/* open addressing */
 	size_t mask;
 	struct region *r;		/* names */
+	struct tls_inter **inter;	/* intermediates, shared */
 };
 
 /* Within this many seconds of expiry a certificate is a warning. */
