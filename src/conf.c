@@ -822,6 +822,22 @@ domain_value(struct ld *l, json_t *v)
  * Domain files ("@PATH" in domains) and "include" name files relative to
  * the file that names them. */
 
+static bool files_forbidden;
+
+void
+conf_forbid_files(bool forbid)
+{
+	files_forbidden = forbid;
+}
+
+static bool
+files_allowed(struct ld *l)
+{
+	if (files_forbidden)
+		err(l, "files are not read here");
+	return !files_forbidden;
+}
+
 static const char *
 resolve_path(struct ld *l, const char *path)
 {
@@ -871,6 +887,8 @@ domain_file(struct ld *l, const char *path, struct domlist *dl, size_t item)
 	char *text;
 	size_t len;
 
+	if (!files_allowed(l))
+		return;
 	if (file_read(file, DOMFILE_MAX, &text, &len, &why) < 0) {
 		err(l, "%s: cannot read: %s", file, why);
 		return;
@@ -2067,7 +2085,7 @@ include_one(struct ld *l, json_t *v, struct conf *c)
 	glob_t g;
 	int r;
 
-	if (pat == NULL)
+	if (pat == NULL || !files_allowed(l))
 		return;
 	full = resolve_path(l, pat);
 	if (strpbrk(pat, "*?[") == NULL) {

@@ -187,6 +187,10 @@ struct conf *conf_load_buffer(const char *name, const char *text, size_t len,
 struct conf *conf_load_buffer_whole(const char *name, const char *text,
     size_t len, struct diag *d);
 void conf_free(struct conf *c);
+/* With true, the files a config names ("@PATH" domain lists, "include")
+ * are errors, not read: for the fuzzers, which must not wander the file
+ * system. */
+void conf_forbid_files(bool forbid);
 
 /* Finds the provider of a normalised domain: exact match first, then the
  * closest "*.parent" wildcard. */
