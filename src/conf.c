@@ -1947,6 +1947,8 @@ providers_grow(struct ld *l, struct conf *c, size_t add)
 {
 	struct ldx *x = l->x;
 
+	if (add == 0)
+		return;
 	if (x->nprov + add > x->cap) {
 		size_t cap = x->cap ? x->cap : 16;
 
