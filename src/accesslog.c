@@ -181,25 +181,72 @@ put_num(struct out *o, unsigned long long v)
 	put(o, d + i, sizeof(d) - i);
 }
 
-/* A path with the local part of any address in it masked: a segment
- * "local@domain" becomes "*@domain". */
-static void
-put_path(struct out *o, const char *path, bool full)
+/* The end of the last '@' (or its escape "%40") in p[0..n), or NULL. */
+static const char *
+after_last_at(const char *p, size_t n)
 {
-	char tmp[FIELD_MAX + 1];
-	size_t n = 0;
-	const char *p = path;
+	const char *after = NULL;
 
-	if (full || path == NULL || strchr(path, '@') == NULL) {
-		put_escaped(o, path, FIELD_MAX, false);
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '@')
+			after = p + i + 1;
+		else if (p[i] == '%' && i + 2 < n && p[i + 1] == '4' &&
+		    p[i + 2] == '0') {
+			after = p + i + 3;
+			i += 2;
+		}
+	}
+	return after;
+}
+
+/* The request target as received, query cut off, with the local part of
+ * any address in it masked: the part of a segment up to its last '@'
+ * (or "%40") becomes '*'. The target is still percent-encoded, so a '/'
+ * inside a local part is "%2F" and within its segment. On the one route
+ * whose path is an address (Autodiscover v2), everything after the
+ * route's prefix up to the last '@' is the local part, raw '/' or not. */
+static void
+put_path(struct out *o, const char *target, bool full)
+{
+	static const char v1[] = "/autodiscover/autodiscover.json/v1.0/";
+	char tmp[FIELD_MAX + 1];
+	size_t n = 0, len;
+	const char *p = target, *end;
+
+	if (target == NULL) {
+		puts_(o, "-");
 		return;
 	}
-	while (*p != '\0' && n < FIELD_MAX) {
-		size_t seg = strcspn(p, "/");
-		const char *at = memrchr(p, '@', seg);
+	len = strcspn(target, "?");
+	end = target + len;
+	if (full) {
+		if (len > FIELD_MAX)
+			len = FIELD_MAX;
+		memcpy(tmp, target, len);
+		tmp[len] = '\0';
+		put_escaped(o, tmp, FIELD_MAX, false);
+		return;
+	}
+	if (len >= sizeof(v1) - 1 &&
+	    ascii_strncasecmp(target, v1, sizeof(v1) - 1) == 0 &&
+	    after_last_at(target, len) != NULL) {
+		memcpy(tmp, target, sizeof(v1) - 1);
+		n = sizeof(v1) - 1;
+		tmp[n++] = '*';
+		tmp[n++] = '@';		/* "%40" too */
+		p = after_last_at(target, len);
+	}
+	while (p < end && n < FIELD_MAX) {
+		size_t seg = strcspn(p, "/?");
+		const char *at;
 
-		if (at != NULL && at > p) {
+		if (p + seg > end)
+			seg = (size_t)(end - p);
+		at = after_last_at(p, seg);
+		if (at != NULL) {
 			tmp[n++] = '*';
+			if (n < FIELD_MAX)
+				tmp[n++] = '@';
 			seg -= (size_t)(at - p);
 			p = at;
 		}
@@ -208,7 +255,7 @@ put_path(struct out *o, const char *path, bool full)
 		memcpy(tmp + n, p, seg);
 		n += seg;
 		p += seg;
-		if (*p == '/' && n < FIELD_MAX)
+		if (p < end && *p == '/' && n < FIELD_MAX)
 			tmp[n++] = *p++;
 	}
 	tmp[n] = '\0';

@@ -14,7 +14,7 @@ struct alog_entry {
 	const struct sockaddr *peer;
 	const char *forwarded_for;	/* X-Forwarded-For of a trusted proxy */
 	const char *method;
-	const char *path;		/* without the query */
+	const char *path;		/* the request target as received */
 	const char *email;		/* the address the request named */
 	unsigned int status;
 	uint64_t bytes;

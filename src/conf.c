@@ -25,13 +25,22 @@
 #define CONF_FILE_MAX (256u * 1024 * 1024)
 #define ERRORS_MAX 50
 
-static const char *const proto_names[PROTO_COUNT] = { "imap", "pop3", "smtp" };
+static const char *const proto_names[PROTO_COUNT] = { "imap", "pop3", "smtp",
+    "managesieve" };
 static const char *const security_names[] = { "ssl", "starttls", "plain" };
 static const char *const auth_names[AUTH_COUNT] = {
 	"password-cleartext", "password-encrypted", "NTLM", "GSSAPI",
 	"TLS-client-cert", "OAuth2", "client-IP-address", "none",
 	"smtp-after-pop",
 };
+/* Stable: configs name them in "accept_warnings". */
+static const char *const warning_names[W_COUNT] = {
+	"http-url", "ip-host", "ip-domain", "single-label-domain",
+	"long-name", "long-short-name", "starttls-port", "ssl-port",
+	"port-25", "plain-only", "realname-username", "no-imap",
+	"mta-sts-mx", "mta-sts-max-age", "acme-dir",
+};
+_Static_assert(W_COUNT <= 32, "accepted warnings are a 32-bit mask");
 static const char *const placeholders[] = {
 	"%EMAILADDRESS%", "%EMAILLOCALPART%", "%EMAILDOMAIN%", "%REALNAME%",
 };
@@ -42,6 +51,7 @@ static const char *const placeholders[] = {
 const char *proto_name(enum proto p) { return proto_names[p]; }
 const char *security_name(enum security s) { return security_names[s]; }
 const char *auth_name(enum auth a) { return auth_names[a]; }
+const char *warning_name(enum warning w) { return warning_names[w]; }
 
 bool
 server_advertised(const struct server *s)
@@ -203,6 +213,7 @@ struct ld {
 	struct arena_mark mark;	/* the top-level tree ends here */
 	struct diag before;	/* d as it was before the load */
 	bool broken;		/* a syntax error in a provider, reported */
+	uint32_t accepted;	/* warnings the provider being read accepts */
 	bool templated;		/* the provider has %EMAILDOMAIN% somewhere */
 	/* Set for a domain read from a file: messages point there. */
 	const char *at_file;
@@ -270,10 +281,10 @@ pop(struct ld *l, size_t saved)
 	l->path[saved] = '\0';
 }
 
-__attribute__((format(printf, 5, 0)))
+__attribute__((format(printf, 6, 0)))
 static void
 vreport(struct ld *l, struct buf *out, int at_key, const char *kind,
-    const char *fmt, va_list ap)
+    const char *name, const char *fmt, va_list ap)
 {
 	struct buf msg = { 0 };
 	int line, col;
@@ -287,6 +298,8 @@ vreport(struct ld *l, struct buf *out, int at_key, const char *kind,
 	if (l->pathlen > 0)
 		buf_printf(&msg, "%s: ", l->path);
 	buf_vprintf(&msg, fmt, ap);
+	if (name != NULL)
+		buf_printf(&msg, " [%s]", name);
 	/* Keys and values quoted from the file stay on one line. */
 	buf_ctl_escape(out, msg.data, msg.len);
 	buf_putc(out, '\n');
@@ -302,21 +315,24 @@ err_at(struct ld *l, int at_key, const char *fmt, ...)
 	if (l->d->nerrors++ >= ERRORS_MAX)
 		return;
 	va_start(ap, fmt);
-	vreport(l, &l->d->errors, at_key, "", fmt, ap);
+	vreport(l, &l->d->errors, at_key, "", NULL, fmt, ap);
 	va_end(ap);
 }
 
 #define err(l, ...) err_at((l), 0, __VA_ARGS__)
 
-__attribute__((format(printf, 2, 3)))
+/* A warning, unless the provider being read accepts it by name. */
+__attribute__((format(printf, 3, 4)))
 static void
-warn(struct ld *l, const char *fmt, ...)
+warn(struct ld *l, enum warning w, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (l->accepted & (UINT32_C(1) << w))
+		return;
 	l->d->nwarnings++;
 	va_start(ap, fmt);
-	vreport(l, &l->d->warnings, 0, "warning: ", fmt, ap);
+	vreport(l, &l->d->warnings, 0, "warning: ", warning_names[w], fmt, ap);
 	va_end(ap);
 }
 
@@ -529,7 +545,7 @@ opt_url(struct ld *l, json_t *obj, const char *key)
 	s = push_key(l, key);
 	r = url_value(l, v, false);
 	if (r != NULL && strncmp(r, "http://", 7) == 0)
-		warn(l, "plain http URL; clients may refuse it");
+		warn(l, W_HTTP_URL, "plain http URL; clients may refuse it");
 	pop(l, s);
 	return r;
 }
@@ -662,8 +678,9 @@ host_value(struct ld *l, json_t *v)
 		return NULL;
 	}
 	if (domain_is_ipv4(dom))
-		warn(l, "an IP address as host: TLS certificates rarely "
-		    "match it");
+		warn(l, W_IP_HOST, "an IP address as host: clients check the "
+		    "TLS certificate against it, and certificates rarely name "
+		    "one");
 	return region_strdup(l->r, dom);
 }
 
@@ -686,7 +703,11 @@ load_server(struct ld *l, json_t *js, struct server *sv)
 		sv->host = host_value(l, v);
 		pop(l, s);
 	}
-	if ((v = member(l, js, "port", JSON_INTEGER, true, &s)) != NULL) {
+	/* ManageSieve has its own port and STARTTLS (RFC 5804). */
+	bool sieve = sv->proto == PROTO_MANAGESIEVE;
+	sv->port = sieve ? 4190 : 0;
+	sv->security = sieve ? SEC_STARTTLS : SEC_SSL;
+	if ((v = member(l, js, "port", JSON_INTEGER, !sieve, &s)) != NULL) {
 		json_int_t port = json_integer_value(v);
 
 		if (port < 1 || port > 65535)
@@ -696,7 +717,7 @@ load_server(struct ld *l, json_t *js, struct server *sv)
 			sv->port = (uint16_t)port;
 		pop(l, s);
 	}
-	if ((v = member(l, js, "security", JSON_STRING, true, &s)) != NULL) {
+	if ((v = member(l, js, "security", JSON_STRING, !sieve, &s)) != NULL) {
 		e = enum_value(l, v, security_names, ARRAY_LEN(security_names));
 		sv->security = e < 0 ? SEC_SSL : (enum security)e;
 		pop(l, s);
@@ -747,12 +768,16 @@ load_server(struct ld *l, json_t *js, struct server *sv)
 	}
 }
 
-/* Checks one server against what real clients accept (PROTOCOLS.md §1). */
+/* Checks one server against what real clients accept (PROTOCOLS.md §1, §2). */
 static void
 check_server(struct ld *l, const struct server *sv)
 {
 	bool pw = false, oauth = false, k9 = false;
 
+	/* Only autoconfig's <setupServer> carries ManageSieve, and neither
+	 * Thunderbird reads it. */
+	if (sv->proto == PROTO_MANAGESIEVE)
+		return;
 	for (size_t i = 0; i < sv->nauth; i++) {
 		if (sv->auth[i] == AUTH_PASSWORD_CLEARTEXT ||
 		    sv->auth[i] == AUTH_PASSWORD_ENCRYPTED)
@@ -769,17 +794,27 @@ check_server(struct ld *l, const struct server *sv)
 		err(l, "Thunderbird for Android rejects the whole file when an "
 		    "%s server offers none of OAuth2, password-cleartext, "
 		    "password-encrypted", proto_names[sv->proto]);
-	if (sv->security == SEC_STARTTLS && (sv->port == 465 ||
-	    sv->port == 993 || sv->port == 995))
-		warn(l, "STARTTLS on port %u, a port for implicit TLS",
-		    sv->port);
+	if (sv->security == SEC_STARTTLS && sv->port != 143 && sv->port != 587)
+		warn(l, W_STARTTLS_PORT, "STARTTLS on port %u%s: Thunderbird's "
+		    "Exchange (Autodiscover) setup takes STARTTLS on any port "
+		    "but 143 and 587 for implicit TLS", sv->port,
+		    sv->port == 465 || sv->port == 993 || sv->port == 995 ?
+		    ", a port for implicit TLS" : "");
 	if (sv->security == SEC_SSL && (sv->port == 587 || sv->port == 143 ||
 	    sv->port == 110 || sv->port == 25))
-		warn(l, "implicit TLS on port %u, a port for STARTTLS",
-		    sv->port);
+		warn(l, W_SSL_PORT, "implicit TLS on port %u, a port for "
+		    "STARTTLS%s", sv->port, sv->port == 143 || sv->port == 587 ?
+		    ": Thunderbird's Exchange (Autodiscover) setup takes it for "
+		    "STARTTLS" : "");
 	if (sv->proto == PROTO_SMTP && sv->port == 25)
-		warn(l, "port 25 is for relaying between servers; clients "
-		    "should submit on 587 or 465");
+		warn(l, W_PORT_25, "port 25 is for relaying between servers; "
+		    "clients should submit on 587 or 465");
+	if (strstr(sv->username, "%REALNAME%") != NULL &&
+	    server_advertised(sv))
+		warn(l, W_REALNAME_USERNAME, "a username with %%REALNAME%%, "
+		    "which only the user knows: Thunderbird for Android logs "
+		    "in with it literally, Outlook and Apple devices ask for "
+		    "the login");
 }
 
 /* ---- providers ------------------------------------------------------- */
@@ -802,9 +837,11 @@ domain_text(struct ld *l, const char *s, size_t n)
 		return NULL;
 	}
 	if (domain_is_ipv4(dom + off))
-		warn(l, "\"%s\" is an IP address, not a mail domain", s);
+		warn(l, W_IP_DOMAIN, "\"%s\" is an IP address, not a mail "
+		    "domain", s);
 	else if (strchr(dom + off, '.') == NULL)
-		warn(l, "\"%.*s\" has a single label", (int)n, s);
+		warn(l, W_SINGLE_LABEL_DOMAIN, "\"%.*s\" has a single label",
+		    (int)n, s);
 	return region_strdup(l->r, dom);
 }
 
@@ -1038,8 +1075,9 @@ load_mta_sts(struct ld *l, json_t *o, struct provider *p)
 		else {
 			m->max_age = (unsigned long)n;
 			if (n < 86400 && m->mode != STS_NONE)
-				warn(l, "under a day: RFC 8461 advises weeks, "
-				    "so that a policy outlives an attack");
+				warn(l, W_MTA_STS_MAX_AGE, "under a day: RFC 8461 "
+				    "advises weeks, so that a policy outlives "
+				    "an attack");
 		}
 		pop(l, s);
 	}
@@ -1120,8 +1158,8 @@ check_mta_sts(struct ld *l, const struct provider *p)
 		for (size_t k = 0; k < m->nmx && !found; k++)
 			found = mx_matches(m->mx[k], sv->host);
 		if (!found)
-			warn(l, "the SMTP host %s of this provider is not in "
-			    "the policy's mx", sv->host);
+			warn(l, W_MTA_STS_MX, "the SMTP host %s of this "
+			    "provider is not in the policy's mx", sv->host);
 	}
 	for (size_t k = 0; k < m->nmx; k++) {
 		bool found = false;
@@ -1130,8 +1168,8 @@ check_mta_sts(struct ld *l, const struct provider *p)
 			found = p->servers[i].proto == PROTO_SMTP &&
 			    mx_matches(m->mx[k], p->servers[i].host);
 		if (!found)
-			warn(l, "%s is not an SMTP host of this provider",
-			    m->mx[k]);
+			warn(l, W_MTA_STS_MX, "%s is not an SMTP host of this "
+			    "provider", m->mx[k]);
 	}
 	pop(l, s);
 }
@@ -1190,30 +1228,58 @@ load_mobileconfig(struct ld *l, json_t *o, struct provider *p)
 	p->mobileconfig.organization = opt_string(l, o, "organization", 200);
 }
 
+/* "accept_warnings": names of warnings the admin has weighed; read before
+ * anything else of the provider, so that they are silent. */
+static uint32_t
+load_accepted(struct ld *l, json_t *jp)
+{
+	uint32_t mask = 0;
+	json_t *v;
+	size_t s;
+
+	if ((v = member(l, jp, "accept_warnings", JSON_ARRAY, false, &s)) ==
+	    NULL)
+		return 0;
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		size_t s2 = push_idx(l, i);
+		int e = enum_value(l, json_array_get(v, i), warning_names,
+		    W_COUNT);
+
+		if (e >= 0)
+			mask |= UINT32_C(1) << e;
+		pop(l, s2);
+	}
+	pop(l, s);
+	return mask;
+}
+
 static void
 load_provider(struct ld *l, json_t *jp, struct provider *p)
 {
 	static const char *const keys[] = { "id", "name", "short_name",
 	    "domains", "servers", "documentation", "webmail", "activesync",
-	    "caldav", "carddav", "webdav", "jmap", "oauth2", "mobileconfig",
-	    "mx_domains", "mta_sts", NULL };
+	    "caldav", "carddav", "webdav", "jmap", "ews", "oauth2",
+	    "mobileconfig", "accept_warnings", "mx_domains", "mta_sts", NULL };
 	json_t *v;
 	size_t s, i;
 
 	check_keys(l, jp, keys);
+	l->accepted = load_accepted(l, jp);
 	l->templated = false;
 
 	if ((v = member(l, jp, "name", JSON_STRING, true, &s)) != NULL) {
 		p->name = string_value(l, v, 60);
 		if (p->name != NULL && utf8_chars(p->name) > 30)
-			warn(l, "longer than the 30 characters clients show");
+			warn(l, W_LONG_NAME, "longer than the 30 characters "
+			    "clients show");
 		pop(l, s);
 	}
 	if ((v = json_object_get(jp, "short_name")) != NULL) {
 		s = push_key(l, "short_name");
 		p->short_name = string_value(l, v, 20);
 		if (p->short_name != NULL && utf8_chars(p->short_name) > 12)
-			warn(l, "longer than the 12 characters clients show");
+			warn(l, W_LONG_SHORT_NAME, "longer than the 12 "
+			    "characters clients show");
 		pop(l, s);
 	}
 	if (p->short_name == NULL)
@@ -1283,9 +1349,13 @@ load_provider(struct ld *l, json_t *jp, struct provider *p)
 		}
 		for (i = 0; i < PROTO_COUNT; i++)
 			if (offered[i] && !secure[i])
-				warn(l, "%s is offered only without encryption; "
-				    "no client will be told about it",
-				    proto_names[i]);
+				warn(l, W_PLAIN_ONLY, "%s is offered only "
+				    "without encryption; no client will be "
+				    "told about it", proto_names[i]);
+		if (!secure[PROTO_IMAP] && p->nservers == n)
+			warn(l, W_NO_IMAP, "no IMAP server with encryption: "
+			    "Thunderbird for Android sets up IMAP accounts "
+			    "only and refuses the autoconfig file");
 		pop(l, s);
 	}
 
@@ -1296,6 +1366,11 @@ load_provider(struct ld *l, json_t *jp, struct provider *p)
 	p->carddav = opt_url(l, jp, "carddav");
 	p->webdav = opt_url(l, jp, "webdav");
 	p->jmap = opt_url(l, jp, "jmap");
+	if ((v = json_object_get(jp, "ews")) != NULL) {
+		s = push_key(l, "ews");
+		p->ews = url_value(l, v, true);
+		pop(l, s);
+	}
 	if ((v = member(l, jp, "oauth2", JSON_OBJECT, false, &s)) != NULL) {
 		load_oauth2(l, v, p);
 		pop(l, s);
@@ -1312,6 +1387,7 @@ load_provider(struct ld *l, json_t *jp, struct provider *p)
 	check_mta_sts(l, p);
 	p->templated = l->templated;
 	p->per_domain |= l->templated;
+	l->accepted = 0;
 }
 
 /* ---- domain index ---------------------------------------------------- */
@@ -1983,8 +2059,8 @@ load_acme(struct ld *l, json_t *root, struct conf *c)
 		c->acme_challenge_dir = d;
 		/* certbot makes it on its first run: not an error. */
 		if (stat(d, &st) < 0 || !S_ISDIR(st.st_mode))
-			warn(l, "%s is not a directory (yet): challenges get "
-			    "404 until it is", d);
+			warn(l, W_ACME_DIR, "%s is not a directory (yet): "
+			    "challenges get 404 until it is", d);
 	}
 	pop(l, s);
 }

@@ -11,7 +11,11 @@
 
 #include "util.h"
 
-enum proto { PROTO_IMAP, PROTO_POP3, PROTO_SMTP, PROTO_COUNT };
+/* Mail protocols, then ManageSieve (RFC 5804), which sets up filters for
+ * the mail account: only autoconfig's <setupServer> and the settings page
+ * name it. */
+enum proto { PROTO_IMAP, PROTO_POP3, PROTO_SMTP, PROTO_MANAGESIEVE,
+    PROTO_COUNT };
 enum security { SEC_SSL, SEC_STARTTLS, SEC_PLAIN };
 
 /* config-v1.1 authentication values, in a fixed enumeration. */
@@ -79,6 +83,7 @@ struct provider {
 	const char *webmail;
 	const char *activesync;		/* EAS URL */
 	const char *caldav, *carddav, *webdav, *jmap;
+	const char *ews;		/* Exchange Web Services URL, https */
 	struct oauth2 *oauth2;
 	struct mobileconfig_opts mobileconfig;
 	void *cache;			/* owned by site.c: rendered documents */
@@ -167,7 +172,18 @@ struct conf {
 	size_t mxtab_mask;
 };
 
-/* Diagnostics: "file:line:col: path: message", one per line. */
+/* The warnings of the loader, each with a stable name that is printed with
+ * it and that a provider's "accept_warnings" lists to silence it. */
+enum warning {
+	W_HTTP_URL, W_IP_HOST, W_IP_DOMAIN, W_SINGLE_LABEL_DOMAIN,
+	W_LONG_NAME, W_LONG_SHORT_NAME, W_STARTTLS_PORT, W_SSL_PORT,
+	W_PORT_25, W_PLAIN_ONLY, W_REALNAME_USERNAME, W_NO_IMAP,
+	W_MTA_STS_MX, W_MTA_STS_MAX_AGE, W_ACME_DIR,
+	W_COUNT
+};
+
+/* Diagnostics: "file:line:col: path: message", one per line; a warning
+ * ends with its name in brackets. */
 struct diag {
 	struct buf errors;
 	struct buf warnings;
@@ -208,6 +224,14 @@ bool server_advertised(const struct server *s);
 const char *proto_name(enum proto p);		/* "imap" */
 const char *security_name(enum security s);	/* "ssl" */
 const char *auth_name(enum auth a);		/* "password-cleartext" */
+const char *warning_name(enum warning w);	/* "no-imap" */
+
+/* IMAP and POP3: the servers a mail account reads from. */
+static inline bool
+proto_incoming(enum proto p)
+{
+	return p == PROTO_IMAP || p == PROTO_POP3;
+}
 
 /* Parses "1.2.3.4:80", "[::1]:80", "*:80" into a socket address.
  * Returns 0 or -1 with *why set. */

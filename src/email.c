@@ -165,13 +165,43 @@ utf8_valid(const unsigned char *s, size_t len)
 	return true;
 }
 
+/* Code points no address needs and that do harm where it is shown: C1
+ * controls (terminals), noncharacters (XML refuses U+FFFE and U+FFFF, so
+ * an Apple profile would not parse), the bidirectional embeddings,
+ * overrides, isolates and marks (they reorder the text around them, the
+ * "Trojan Source" trick) and the line and paragraph separators. */
+static bool
+code_point_safe(long cp)
+{
+	return !((cp >= 0x80 && cp <= 0x9f) ||
+	    (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
+	    cp == 0x200e || cp == 0x200f || cp == 0x061c ||
+	    cp == 0x2028 || cp == 0x2029);
+}
+
+bool
+text_safe(const unsigned char *s, size_t len)
+{
+	size_t i = 0, n;
+
+	while (i < len) {
+		long cp = utf8_decode(s + i, len - i, &n);
+
+		if (cp < 0 || !code_point_safe(cp))
+			return false;
+		i += n;
+	}
+	return true;
+}
+
 bool
 text_printable(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return false;
-	return utf8_valid((const unsigned char *)s, len);
+	return text_safe((const unsigned char *)s, len);
 }
 
 int
@@ -219,6 +249,11 @@ email_parse(const char *in, size_t len, struct email *out, const char **why)
 	}
 	if (!utf8_valid((const unsigned char *)in, llen)) {
 		*why = "local part is not valid UTF-8";
+		return -1;
+	}
+	if (!text_safe((const unsigned char *)in, llen)) {
+		*why = "control, noncharacter or bidirectional formatting "
+		    "character in local part";
 		return -1;
 	}
 	if (in[0] == '.' || in[llen - 1] == '.') {

@@ -28,8 +28,11 @@ bool domain_is_ipv4(const char *domain);
 
 /* True when s is well-formed UTF-8 (no overlongs, no surrogates). */
 bool utf8_valid(const unsigned char *s, size_t len);
-/* True when s is well-formed UTF-8 without control characters: text that
- * may be shown back to whoever sent it. */
+/* True when s is well-formed UTF-8 without C1 controls, noncharacters,
+ * bidirectional formatting characters or line separators. */
+bool text_safe(const unsigned char *s, size_t len);
+/* The same and no C0 control or DEL either: text that may be shown back
+ * to whoever sent it. */
 bool text_printable(const char *s, size_t len);
 
 /* Parses and validates an address (length, one '@', printable local part,

@@ -62,6 +62,11 @@ ep_autodiscover_json(const struct request *rq, struct reply *rp)
 		}
 		json_reply(rp, 200, render_ad_json_v1(base.data, &rp->body));
 		buf_free(&base);
+		/* Built from this request's Host (and a trusted proxy's
+		 * forwarded headers): no shared cache may hand it to a
+		 * client that asked another name. */
+		reply_header(rp, "Cache-Control", "private, no-store");
+		reply_header(rp, "Vary", "Host");
 	} else if (proto != NULL && p->activesync != NULL &&
 	    ascii_strcasecmp(proto, "ActiveSync") == 0)
 		reply_blob(rp, 200, site_doc(rq->site, p, DDOC_AD_JSON_EAS,

@@ -1,22 +1,15 @@
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <stdio.h>
-#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <pthread.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
-#include <unistd.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #include "accesslog.h"
@@ -26,180 +19,15 @@
 #include "request.h"
 #include "site.h"
 #include "tls.h"
+#include "worker.h"
 
-#define LISTEN_MAX 16
 /* Past this much discarded body the client is not worth a reply. */
 #define DISCARD_MAX (1024 * 1024)
 /* A connection keeps its reply buffer for the next reply up to this
  * size; a bigger one (a long /metrics) goes back to the heap. */
 #define OUT_KEEP_MAX (64 * 1024)
 
-struct listener {
-	int fd;
-	unsigned int port;
-	char text[80];
-	struct MHD_Daemon *d;
-	int placeholder;	/* the socket d "listens" on, see below */
-	/* Connections handed to d and not closed yet. */
-	atomic_uint conns;
-};
-
-static struct listener listeners[LISTEN_MAX];
-static size_t nlisteners;
-static struct http_opts opts;
-static atomic_uint in_flight;
-
-/* Per-connection state, reused by every request on the connection so the
- * hot path does not allocate. */
-struct conn {
-	struct MHD_Connection *c;
-	bool active;			/* a request is being handled */
-	bool too_large;
-	char *body;			/* allocated on the first POST */
-	size_t body_len;
-	/* The buffer of the connection's dynamic replies: its response
-	 * refers to it (MHD_RESPMEM_PERSISTENT) until sent, and the next
-	 * request on the connection comes only after that. */
-	struct buf out;
-	size_t discarded;
-	struct timespec start;		/* headers in */
-	/* For the request timeout: when this connection began to wait for a
-	 * request's headers (monotonic ms), 0 while a request is handled. */
-	atomic_llong waiting_since;
-	int fd;
-	struct conn *prev, *next;	/* in "conns", under conns_lock */
-};
-
-/* Every open connection, for the sweeper that closes those whose request
- * headers take longer than limits.request_timeout (slowloris): MHD's own
- * timeout is reset by every byte. */
-static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t sweeper_cv = PTHREAD_COND_INITIALIZER;
-static struct conn *conns;
-static pthread_t sweeper;
-static bool sweeper_running, sweeper_stop;
-
-/* ---- accepting ------------------------------------------------------
- * The daemon accepts connections itself and hands them to libmicrohttpd
- * (MHD_add_connection), which never sees the listening sockets. Letting
- * it listen went wrong at exit in two ways: MHD_quiesce_daemon(), the way
- * to stop accepting while requests finish, races with libmicrohttpd's
- * own epoll workers, which removes the listening socket from their epoll
- * sets at the same moment, and 0.9.75 aborts the process when a worker
- * loses ("Failed to remove listen FD from epoll set", seen in make check);
- * and MHD_stop_daemon() shuts a listening socket down, which would kill a
- * socket systemd passed and keeps for the next start. Here the acceptor
- * thread stops at http_stop() and leaves the sockets, and what waits in
- * their queues, as they are. A thread pool needs a listening socket of
- * its own: each daemon gets a placeholder, an unnamed local socket no one
- * connects to. */
-
-#define ACCEPT_BATCH 32
-#define FULL_RECHECK_MS 100
-
-static pthread_t acceptor;
-static bool acceptor_running;
-static atomic_bool acceptor_stop;
-static int acceptor_wake = -1;		/* eventfd */
-
-/* At limits.connections: the rest wait in the listen queue. */
-static bool
-listener_full(struct listener *l)
-{
-	return atomic_load(&l->conns) >= opts.conn_limit;
-}
-
-static void
-accept_some(struct listener *l)
-{
-	for (int k = 0; k < ACCEPT_BATCH && !listener_full(l); k++) {
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof(ss);
-		int fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM) {
-				log_warn("accept on %s", l->text);
-				/* Out of descriptors: a breath, not a spin. */
-				nanosleep(&(struct timespec){ 0, 10000000 },
-				    NULL);
-			}
-			return;
-		}
-		/* Counted until connection() hears it closed; MHD closes
-		 * the socket itself when it cannot take it (the per-address
-		 * limit). */
-		atomic_fetch_add(&l->conns, 1);
-		if (MHD_add_connection(l->d, fd, (struct sockaddr *)&ss, len) !=
-		    MHD_YES)
-			atomic_fetch_sub(&l->conns, 1);
-	}
-}
-
-static void *
-accept_loop(void *arg)
-{
-	(void)arg;
-	while (!atomic_load(&acceptor_stop)) {
-		struct pollfd pfd[LISTEN_MAX + 1];
-		size_t idx[LISTEN_MAX], n = 0;
-		bool full = false;
-
-		for (size_t i = 0; i < nlisteners; i++) {
-			if (listener_full(&listeners[i])) {
-				full = true;
-				continue;
-			}
-			pfd[n] = (struct pollfd){ listeners[i].fd, POLLIN, 0 };
-			idx[n++] = i;
-		}
-		pfd[n] = (struct pollfd){ acceptor_wake, POLLIN, 0 };
-		if (poll(pfd, n + 1, full ? FULL_RECHECK_MS : -1) < 0) {
-			if (errno != EINTR)
-				fatal("poll");
-			continue;
-		}
-		for (size_t k = 0; k < n; k++)
-			if (pfd[k].revents != 0)
-				accept_some(&listeners[idx[k]]);
-	}
-	return NULL;
-}
-
-static int
-placeholder_socket(void)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0);
-
-	/* A bind with the family alone picks an unused abstract name. */
-	if (fd >= 0 && (bind(fd, (struct sockaddr *)&sa,
-	    sizeof(sa.sun_family)) < 0 || listen(fd, 1) < 0)) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
-
-void
-http_default_opts(struct http_opts *o)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	o->threads = n > 0 ? (unsigned int)n : 1;
-	o->conn_limit = 1024;
-	o->per_ip_limit = 0;
-	o->timeout = 15;
-	o->request_timeout = 30;
-	o->header_max = 8 * 1024;
-	o->body_max = HTTP_BODY_MAX;
-	o->tls = NULL;
-}
+static size_t body_max = HTTP_BODY_MAX;
 
 static enum method
 method_of(const char *m)
@@ -224,6 +52,15 @@ mhd_query(const struct request *rq, const char *name)
 {
 	return MHD_lookup_connection_value(rq->ctx, MHD_GET_ARGUMENT_KIND,
 	    name);
+}
+
+static struct conn *
+conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
 }
 
 /* Queues rp's answer. A dynamic body is sent from rp->body, which then
@@ -266,56 +103,6 @@ queue_reply(struct MHD_Connection *c, struct conn *cs, struct reply *rp)
 	return ret;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-static void *
-sweep(void *arg)
-{
-	long long limit = (long long)opts.request_timeout * 1000;
-
-	(void)arg;
-	pthread_mutex_lock(&conns_lock);
-	while (!sweeper_stop) {
-		struct timespec until;
-		long long now = now_ms();
-
-		for (struct conn *cs = conns; cs != NULL; cs = cs->next) {
-			long long since = atomic_load(&cs->waiting_since);
-
-			if (since == 0 || limit == 0 || now - since < limit)
-				continue;
-			/* MHD sees the end of the stream and closes the
-			 * connection; its descriptor stays valid until the
-			 * CLOSED notification, which needs this lock. */
-			shutdown(cs->fd, SHUT_RDWR);
-			atomic_store(&cs->waiting_since, 0);
-			metrics_request_timeout();
-		}
-		/* The same tick writes out the access log buffers. */
-		pthread_mutex_unlock(&conns_lock);
-		alog_flush();
-		pthread_mutex_lock(&conns_lock);
-		if (sweeper_stop)
-			break;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += 250 * 1000000;
-		if (until.tv_nsec >= 1000000000) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&sweeper_cv, &conns_lock, &until);
-	}
-	pthread_mutex_unlock(&conns_lock);
-	return NULL;
-}
-
 static uint64_t
 usec_since(const struct timespec *t0)
 {
@@ -328,39 +115,42 @@ usec_since(const struct timespec *t0)
 	return us > 0 ? (uint64_t)us : 0;
 }
 
-/* Metrics and the access log for a request answered with rp. */
-static void
-account(struct MHD_Connection *c, const struct conn *cs, const char *method,
-    const char *url, const struct site *s, const struct reply *rp)
+static const struct sockaddr *
+peer_of(struct MHD_Connection *c)
 {
-	uint64_t usec = usec_since(&cs->start);
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	return ci != NULL ? ci->client_addr : NULL;
+}
+
+/* The log and the metrics for an answer; every answer passes here once. */
+static void
+account(struct conn *cs, const char *method, const struct site *s,
+    const struct reply *rp, const char *email)
+{
+	struct MHD_Connection *c = cs->c;
+	uint64_t usec = cs->active ? usec_since(&cs->start) : 0;
 	const char *ep = rp->endpoint != NULL ? rp->endpoint : "other";
 
+	cs->logged = true;
 	metrics_request(ep, rp->status, usec);
 	if (!alog_enabled())
 		return;
 
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
-	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	struct alog_entry e = {
 		.when = time(NULL),
-		.peer = ci != NULL ? ci->client_addr : NULL,
+		.peer = peer_of(c),
 		.method = method,
-		.path = url,
+		.path = cs->target.len > 0 ? cs->target.data : NULL,
 		.status = rp->status,
 		.bytes = rp->blob != NULL ? rp->blob->len : rp->body.len,
 		.usec = usec,
 		.endpoint = ep,
 		.user_agent = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_USER_AGENT),
+		.email = email != NULL && email[0] != '\0' ? email : NULL,
 	};
-	e.email = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
-	    "emailaddress");
-	if (e.email == NULL)
-		e.email = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
-		    "Email");
-	if (e.email == NULL && rp->email[0] != '\0')
-		e.email = rp->email;
 	if (s != NULL) {
 		e.full_addresses = s->conf->log_full_addresses;
 		if (e.peer != NULL && conf_is_trusted(s->conf, e.peer))
@@ -370,47 +160,63 @@ account(struct MHD_Connection *c, const struct conn *cs, const char *method,
 	alog_write(&e);
 }
 
+/* An answer given before routing: refused at the edge, or too large.
+ * With close, the rest of the request is never read: the connection
+ * ends with the answer. */
 static enum MHD_Result
-count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
-{
-	unsigned int *n = cls;
-
-	(void)kind;
-	(void)value;
-	if (ascii_strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
-		n[0]++;
-	else if (ascii_strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
-		n[1]++;
-	return MHD_YES;
-}
-
-/* Two Content-Lengths, or one with Transfer-Encoding: where the body ends
- * is anyone's guess, and a proxy in front may guess otherwise (request
- * smuggling). RFC 9112 6.3 lets a server refuse; libmicrohttpd does not. */
-static bool
-framing_ambiguous(struct MHD_Connection *c)
-{
-	unsigned int n[2] = { 0, 0 };
-
-	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, n);
-	return n[0] > 1 || (n[0] > 0 && n[1] > 0);
-}
-
-static enum MHD_Result
-answer_early(struct MHD_Connection *c, struct conn *cs,
-    const char *method, const char *url, unsigned int status,
-    const char *text)
+answer_early(struct conn *cs, const char *method, unsigned int status,
+    const char *text, const char *reason, bool close)
 {
 	struct reply rp = { 0 };
 	enum MHD_Result ret;
 
 	reply_text(&rp, status, "%s", text);
-	rp.endpoint = "other";
-	account(c, cs, method, url, NULL, &rp);
-	ret = queue_reply(c, NULL, &rp);
+	rp.endpoint = "edge";
+	if (close || guard_must_close(&cs->guard, cs->nreq - 1))
+		reply_header(&rp, "Connection", "close");
+	edge_conn_busy(cs);
+	metrics_edge_rejection(reason);
+	account(cs, method, NULL, &rp, NULL);
+	ret = queue_reply(cs->c, NULL, &rp);
 	reply_free(&rp);
 	return ret;
+}
+
+/* The first call for a request: its head is in, its body is not. */
+static enum MHD_Result
+request_begins(struct MHD_Connection *c, struct conn *cs, const char *method,
+    void **req_cls)
+{
+	const char *cl, *why;
+	uint32_t i = cs->nreq++;
+	unsigned int st;
+
+	cs->active = true;
+	cs->too_large = false;
+	cs->body_len = 0;
+	cs->discarded = 0;
+	clock_gettime(CLOCK_MONOTONIC, &cs->start);
+	*req_cls = cs;
+	edge_inflight(1);
+
+	if ((st = guard_verdict(&cs->guard, i, &why)) != 0)
+		return answer_early(cs, method, st, why, "framing", true);
+	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl != NULL) {
+		char *end;
+		unsigned long long n;
+
+		errno = 0;
+		n = strtoull(cl, &end, 10);
+		/* The guard has vetted the syntax; refuse what is too big
+		 * before the body is sent (Expect: 100-continue clients
+		 * then never send it). */
+		if (errno == 0 && n > body_max)
+			return answer_early(cs, method, 413,
+			    "request body too large", "body_too_large", true);
+	}
+	return MHD_YES;
 }
 
 static enum MHD_Result
@@ -418,7 +224,6 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **req_cls)
 {
-	const union MHD_ConnectionInfo *ci;
 	struct conn *cs = *req_cls;
 	struct request rq;
 	struct reply rp = { 0 };
@@ -427,61 +232,32 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	(void)cls;
 	(void)version;
 	if (cs == NULL) {
-		/* First call: headers are in. Answering now would make MHD
-		 * 0.9.75 close the connection, so only prepare. */
-		ci = MHD_get_connection_info(c,
-		    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-		cs = ci != NULL ? ci->socket_context : NULL;
-		if (cs == NULL)
+		/* Answering on this first call would make libmicrohttpd
+		 * 0.9.75 close the connection: only prepare. */
+		if ((cs = conn_of(c)) == NULL)
 			return MHD_NO;
-		cs->active = true;
-		cs->too_large = false;
-		cs->body_len = 0;
-		cs->discarded = 0;
-		clock_gettime(CLOCK_MONOTONIC, &cs->start);
-		atomic_store_explicit(&cs->waiting_since, 0,
-		    memory_order_relaxed);
-		*req_cls = cs;
-		atomic_fetch_add(&in_flight, 1);
-
-		const char *cl = MHD_lookup_connection_value(c,
-		    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && framing_ambiguous(c))
-			return answer_early(c, cs, method, url, 400,
-			    "ambiguous request framing");
-		if (cl != NULL) {
-			char *end;
-			unsigned long long n;
-
-			errno = 0;
-			n = strtoull(cl, &end, 10);
-			/* MHD has vetted the syntax; refuse what is too big
-			 * before the body is sent (Expect: 100-continue
-			 * clients then never send it). */
-			if (errno == 0 && n > opts.body_max)
-				return answer_early(c, cs, method, url, 413,
-				    "request body too large");
-		}
-		return MHD_YES;
+		return request_begins(c, cs, method, req_cls);
 	}
 	if (*upload_data_size != 0) {
 		size_t n = *upload_data_size;
 
 		*upload_data_size = 0;
-		if (cs->too_large || cs->body_len + n > opts.body_max) {
+		if (cs->too_large || cs->body_len + n > body_max) {
 			cs->too_large = true;
 			cs->discarded += n;
 			return cs->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
 		}
 		if (cs->body == NULL)
-			cs->body = xmalloc(opts.body_max + 1);
+			cs->body = xmalloc(body_max + 1);
 		memcpy(cs->body + cs->body_len, upload_data, n);
 		cs->body_len += n;
 		return MHD_YES;
 	}
 	if (cs->too_large)
-		return answer_early(c, cs, method, url, 413,
-		    "request body too large");
+		return answer_early(cs, method, 413, "request body too large",
+		    "body_too_large", false);
+	/* The whole request is in: limits.request_timeout stops here. */
+	edge_conn_busy(cs);
 
 	memset(&rq, 0, sizeof(rq));
 	rq.method = method_of(method);
@@ -492,16 +268,15 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		rq.body = cs->body;
 		rq.body_len = cs->body_len;
 	}
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	rq.peer = ci != NULL ? ci->client_addr : NULL;
+	rq.peer = peer_of(c);
 	rq.header = mhd_header;
 	rq.query = mhd_query;
 	rq.ctx = c;
 
 	struct site *s = site_acquire();
 	if (s == NULL)
-		return answer_early(c, cs, method, url, 503,
-		    "no configuration loaded");
+		return answer_early(cs, method, 503, "no configuration loaded",
+		    "no_config", false);
 	rq.site = s;
 	/* Endpoints write into the connection's buffer, grown by earlier
 	 * replies: no allocation for most answers. */
@@ -509,82 +284,167 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	rp.body.len = 0;
 	memset(&cs->out, 0, sizeof(cs->out));
 	route(&rq, &rp);
-	account(c, cs, method, url, s, &rp);
+	/* A chunked body ends what the guard can follow: the connection
+	 * ends with this answer. */
+	if (guard_must_close(&cs->guard, cs->nreq - 1))
+		reply_header(&rp, "Connection", "close");
+	account(cs, method, s, &rp, rp.email);
 	ret = queue_reply(c, cs, &rp);
 	site_release(s);
 	reply_free(&rp);
 	return ret;
 }
 
+/* The edge reason of an answer libmicrohttpd gave itself. */
+static const char *
+mhd_reason(unsigned int status)
+{
+	switch (status) {
+	case 400:
+		return "malformed";
+	case 413:
+		return "body_too_large";
+	case 414:
+		return "uri_too_long";
+	case 431:
+		return "headers_too_large";
+	case 505:
+		return "version";
+	default:
+		return "other";
+	}
+}
+
+/* An answer libmicrohttpd gave without asking the access handler (a
+ * request it could not parse or hold): logged and counted as well.
+ * status: what it queued, else what its log said (before a request line
+ * it could read, there is no other trace). */
+static void
+account_mhd(struct conn *cs, bool queued)
+{
+	const union MHD_ConnectionInfo *ci = queued ?
+	    MHD_get_connection_info(cs->c, MHD_CONNECTION_INFO_HTTP_STATUS) :
+	    NULL;
+	struct reply rp = { 0 };
+
+	rp.status = ci != NULL && ci->http_status != 0 ? ci->http_status :
+	    cs->mhd_status;
+	cs->mhd_status = 0;
+	if (rp.status == 0)
+		return;
+	rp.endpoint = "edge";
+	metrics_edge_rejection(mhd_reason(rp.status));
+	account(cs, NULL, NULL, &rp, NULL);
+}
+
 static void
 completed(void *cls, struct MHD_Connection *c, void **req_cls,
     enum MHD_RequestTerminationCode toe)
 {
-	struct conn *cs = *req_cls;
+	struct conn *cs = conn_of(c);
 
 	(void)cls;
-	(void)c;
 	(void)toe;
 	if (cs == NULL)
 		return;
-	cs->active = false;
-	*req_cls = NULL;
-	atomic_store_explicit(&cs->waiting_since, now_ms(),
-	    memory_order_relaxed);
-	atomic_fetch_sub(&in_flight, 1);
+	if (!cs->logged)
+		account_mhd(cs, true);
+	/* Accounted; the next answer comes after the next request line. */
+	cs->logged = true;
+	cs->mhd_status = 0;
+	cs->target.len = 0;
+	if (*req_cls != NULL) {
+		cs->active = false;
+		*req_cls = NULL;
+		edge_inflight(-1);
+	}
+	edge_conn_waiting(cs);
+}
+
+/* The request line is in: a new request, and its target as received
+ * (the access log masks it; the handler gets it decoded). The return
+ * value would become the request's context: none yet. */
+static void *
+uri_logged(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct conn *cs = conn_of(c);
+
+	(void)cls;
+	if (cs != NULL) {
+		cs->target.len = 0;
+		if (alog_enabled()) {
+			buf_add(&cs->target, uri, strcspn(uri, "?"));
+		}
+		cs->logged = false;
+	}
+	return NULL;
 }
 
 static void
 connection(void *cls, struct MHD_Connection *c, void **socket_context,
     enum MHD_ConnectionNotificationCode toe)
 {
-	struct listener *l = cls;
+	struct worker *w = cls;
+	struct conn *cs;
 
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		struct conn *cs = xcalloc(1, sizeof(*cs));
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
 		    MHD_CONNECTION_INFO_CONNECTION_FD);
 
+		cs = xcalloc(1, sizeof(*cs));
 		cs->c = c;
 		cs->fd = ci != NULL ? ci->connect_fd : -1;
-		atomic_init(&cs->waiting_since, cs->fd >= 0 ? now_ms() : 0);
-		pthread_mutex_lock(&conns_lock);
-		cs->next = conns;
-		if (conns != NULL)
-			conns->prev = cs;
-		conns = cs;
-		pthread_mutex_unlock(&conns_lock);
+		guard_init(&cs->guard);
 		*socket_context = cs;
-		metrics_connections(1);
-	} else {
-		struct conn *cs = *socket_context;
-
-		if (cs != NULL) {
-			pthread_mutex_lock(&conns_lock);
-			if (cs->prev != NULL)
-				cs->prev->next = cs->next;
-			else
-				conns = cs->next;
-			if (cs->next != NULL)
-				cs->next->prev = cs->prev;
-			pthread_mutex_unlock(&conns_lock);
-			free(cs->body);
-			buf_free(&cs->out);
-			free(cs);
-			metrics_connections(-1);
+		edge_conn_started(w, cs);
+		if (cs->tls) {
+			ci = MHD_get_connection_info(c,
+			    MHD_CONNECTION_INFO_GNUTLS_SESSION);
+			if (ci != NULL)
+				tls_session_setup(ci->tls_session);
 		}
-		*socket_context = NULL;
-		atomic_fetch_sub(&l->conns, 1);
+		return;
 	}
+	if ((cs = *socket_context) == NULL)
+		return;
+	/* An answer libmicrohttpd gave before a request line it could read
+	 * has no completion notice. */
+	account_mhd(cs, false);
+	if (cs->active) {
+		cs->active = false;
+		edge_inflight(-1);
+	}
+	edge_conn_closed(cs);
+	tls_creds_release(cs->creds);
+	free(cs->body);
+	buf_free(&cs->out);
+	buf_free(&cs->target);
+	free(cs);
+	*socket_context = NULL;
 }
 
+/* libmicrohttpd's messages, at debug level. One of them is the only trace
+ * of an error answer it gives before the request line is read (0.9.75
+ * and 1.0 word it alike); it comes while the library works on the
+ * connection this worker last received bytes on. */
 __attribute__((format(printf, 2, 0)))
 static void
 mhd_logger(void *cls, const char *fmt, va_list ap)
 {
+	static const char error[] = "Error processing request (HTTP response "
+	    "code is %u";
 	struct buf b = { 0 };
 
 	(void)cls;
+	if (strncmp(fmt, error, sizeof(error) - 1) == 0) {
+		struct conn *cs = edge_conn_last_received();
+		va_list copy;
+
+		va_copy(copy, ap);
+		if (cs != NULL)
+			cs->mhd_status = va_arg(copy, unsigned int);
+		va_end(copy);
+	}
 	buf_vprintf(&b, fmt, ap);
 	while (b.len > 0 && b.data[b.len - 1] == '\n')
 		b.data[--b.len] = '\0';
@@ -592,237 +452,93 @@ mhd_logger(void *cls, const char *fmt, va_list ap)
 	buf_free(&b);
 }
 
-/* "1.2.3.4:80" or "[::1]:80" for the local address of fd. */
-static int
-local_text(int fd, char *text, size_t size, unsigned int *port)
+struct MHD_Daemon *
+http_daemon(struct worker *w, bool tls, const struct edge_opts *o)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	char host[INET6_ADDRSTRLEN];
+	/* libmicrohttpd's event loop is the worker's (MHD_run), and the
+	 * worker accepts: no thread, no listening socket of its own. */
+	unsigned int flags = MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET |
+	    MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem mo[16];
+	struct MHD_Daemon *d;
+	size_t n = 0;
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-		return -1;
-	if (ss.ss_family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		*port = ntohs(s4->sin_port);
-		snprintf(text, size, "%s:%u", host, *port);
-	} else if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		*port = ntohs(s6->sin6_port);
-		snprintf(text, size, "[%s]:%u", host, *port);
-	} else
-		return -1;
-	return 0;
-}
-
-int
-http_listen(const struct listen_addr *addrs, size_t n)
-{
-	int one = 1;
-
-	if (n > LISTEN_MAX) {
-		log_warnx("at most %d listen addresses", LISTEN_MAX);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct listen_addr *a = &addrs[i];
-		int family = a->ss.ss_family;
-		int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC |
-		    SOCK_NONBLOCK, 0);
-
-		if (fd < 0) {
-			log_warn("socket for %s", a->text);
-			return -1;
-		}
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (family == AF_INET6)
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
-			    sizeof(one));
-		if (bind(fd, (const struct sockaddr *)&a->ss, a->sslen) < 0) {
-			log_warn("cannot listen on %s", a->text);
-			close(fd);
-			return -1;
-		}
-		if (listen(fd, 1024) < 0) {
-			log_warn("listen on %s", a->text);
-			close(fd);
-			return -1;
-		}
-		listeners[nlisteners].fd = fd;
-		listeners[nlisteners].placeholder = -1;
-		atomic_store(&listeners[nlisteners].conns, 0);
-		/* The address bound, not as written: port 0 means one the
-		 * kernel picked, and the log says which. */
-		if (local_text(fd, listeners[nlisteners].text,
-		    sizeof(listeners[nlisteners].text),
-		    &listeners[nlisteners].port) < 0) {
-			log_warn("listen on %s", a->text);
-			close(fd);
-			return -1;
-		}
-		nlisteners++;
-	}
-	return 0;
-}
-
-int
-http_adopt(int fd)
-{
-	int type = 0, listening = 0, fl;
-	socklen_t olen = sizeof(type);
-	struct listener *l;
-
-	if (nlisteners == LISTEN_MAX) {
-		log_warnx("at most %d listening sockets", LISTEN_MAX);
-		return -1;
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen) < 0 ||
-	    (olen = sizeof(listening), getsockopt(fd, SOL_SOCKET,
-	    SO_ACCEPTCONN, &listening, &olen)) < 0) {
-		log_warn("passed descriptor %d", fd);
-		return -1;
-	}
-	l = &listeners[nlisteners];
-	if (type != SOCK_STREAM || !listening ||
-	    local_text(fd, l->text, sizeof(l->text), &l->port) < 0) {
-		log_warnx("passed descriptor %d is not a listening TCP socket "
-		    "(ListenStream= in the .socket unit)", fd);
-		return -1;
-	}
-	fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-		log_warn("passed descriptor %d", fd);
-		return -1;
-	}
-	nlisteners++;
-	l->fd = fd;
-	l->placeholder = -1;
-	atomic_store(&l->conns, 0);
-	return 0;
-}
-
-int
-http_start(const struct http_opts *o)
-{
-	opts = *o;
-	for (size_t i = 0; i < nlisteners; i++) {
-		struct listener *l = &listeners[i];
-		unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD |
-		    MHD_USE_ITC | MHD_USE_ERROR_LOG;
-		struct MHD_OptionItem mo[16];
-		size_t n = 0;
-		bool tls = false;
-
-		for (size_t k = 0; o->tls != NULL && k < o->tls->nports; k++)
-			if (o->tls->ports[k] == l->port)
-				tls = true;
-
+#if MHD_VERSION >= 0x00097707
+	/* Only the worker's thread calls it. */
+	flags |= MHD_USE_NO_THREAD_SAFETY;
+#endif
+	body_max = o->body_max;
 #define OPT(o, v, p) mo[n++] = (struct MHD_OptionItem){ (o), (v), (p) }
-		/* The logger first, or MHD prints to stderr before it. */
-		OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, NULL);
-		if ((l->placeholder = placeholder_socket()) < 0) {
-			log_warn("socket");
-			return -1;
-		}
-		OPT(MHD_OPTION_LISTEN_SOCKET, l->placeholder, NULL);
-		if (o->threads > 1)
-			OPT(MHD_OPTION_THREAD_POOL_SIZE, o->threads, NULL);
-		OPT(MHD_OPTION_CONNECTION_LIMIT, o->conn_limit, NULL);
-		OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_limit, NULL);
-		OPT(MHD_OPTION_CONNECTION_TIMEOUT, o->timeout, NULL);
-		OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)o->header_max,
-		    NULL);
-		OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, NULL);
-		OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)connection, l);
-		if (tls) {
-			flags |= MHD_USE_TLS;
-			/* Both fields: MHD's option array reads one or the
-			 * other depending on the version. */
-			OPT(MHD_OPTION_HTTPS_CERT_CALLBACK,
-			    (intptr_t)tls_cert_callback(), tls_cert_callback());
-			OPT(MHD_OPTION_HTTPS_PRIORITIES, 0,
-			    (void *)TLS_PRIORITIES);
-		}
-		OPT(MHD_OPTION_END, 0, NULL);
+	/* The logger first, or MHD prints to stderr before it. */
+	OPT(MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, NULL);
+	/* The worker keeps to limits.connections per socket before it
+	 * accepts; libmicrohttpd's own limit must never be the one met
+	 * (0.9.75 leaves a lock held when it is). */
+	OPT(MHD_OPTION_CONNECTION_LIMIT, (intptr_t)(LISTEN_MAX *
+	    (size_t)o->conn_limit + 64), NULL);
+	OPT(MHD_OPTION_CONNECTION_TIMEOUT, o->timeout, NULL);
+	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (intptr_t)o->header_max,
+	    NULL);
+	OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, NULL);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)connection, w);
+	OPT(MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_logged, NULL);
+#if MHD_VERSION >= 0x00097701
+	/* "More strict, within the RFCs": bare CR and LF, obs-fold and white
+	 * space before a colon are refused by libmicrohttpd itself too. */
+	OPT(MHD_OPTION_CLIENT_DISCIPLINE_LVL, 1, NULL);
+#endif
+	/* 0.9.75's STRICT_FOR_CLIENT would add only Host and the target's
+	 * white space, which the guard refuses first (at 1 its missing-Host
+	 * answer is sent with its status line twice). */
+	if (tls) {
+		flags |= MHD_USE_TLS;
+		/* Both fields: MHD's option array reads one or the other
+		 * depending on the version. */
+		OPT(MHD_OPTION_HTTPS_CERT_CALLBACK,
+		    (intptr_t)tls_cert_callback(), tls_cert_callback());
+		OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES);
+	}
+	OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-		l->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL,
-		    MHD_OPTION_ARRAY, mo, MHD_OPTION_END);
-		if (l->d == NULL) {
-			log_warnx("cannot start serving on %s", l->text);
-			return -1;
-		}
-		log_info("listening on %s%s", l->text, tls ? " (TLS)" : "");
-	}
-	acceptor_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	atomic_store(&acceptor_stop, false);
-	if (acceptor_wake < 0 ||
-	    pthread_create(&acceptor, NULL, accept_loop, NULL) != 0) {
-		log_warnx("cannot start the accepting thread");
-		return -1;
-	}
-	acceptor_running = true;
-	sweeper_stop = false;
-	if (pthread_create(&sweeper, NULL, sweep, NULL) != 0) {
-		log_warnx("cannot start the request timeout thread");
-		return -1;
-	}
-	sweeper_running = true;
-	return 0;
+	d = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL,
+	    MHD_OPTION_ARRAY, mo, MHD_OPTION_END);
+	if (d == NULL)
+		log_warnx("cannot start libmicrohttpd%s", tls ? " (TLS)" : "");
+	return d;
 }
 
 void
-http_stop(unsigned int timeout_ms)
+http_account_refusal(const struct sockaddr *peer, unsigned int status,
+    const char *reason)
 {
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-	unsigned int waited = 0;
+	metrics_edge_rejection(reason);
+	if (status == 0)
+		return;
+	metrics_request("edge", status, 0);
+	if (alog_enabled()) {
+		struct alog_entry e = {
+			.when = time(NULL),
+			.peer = peer,
+			.status = status,
+			.endpoint = "edge",
+		};
 
-	if (sweeper_running) {
-		pthread_mutex_lock(&conns_lock);
-		sweeper_stop = true;
-		pthread_cond_signal(&sweeper_cv);
-		pthread_mutex_unlock(&conns_lock);
-		pthread_join(sweeper, NULL);
-		sweeper_running = false;
+		alog_write(&e);
 	}
+}
 
-	/* No new connection from here on; the listening sockets stay as
-	 * they are (a passed one goes back to systemd with its queue). */
-	if (acceptor_running) {
-		uint64_t one = 1;
+void
+http_timed_out(struct conn *cs)
+{
+	struct reply rp = { 0 };
 
-		atomic_store(&acceptor_stop, true);
-		if (write(acceptor_wake, &one, sizeof(one)) < 0)
-			log_warn("waking the accepting thread");
-		pthread_join(acceptor, NULL);
-		acceptor_running = false;
-	}
-	if (acceptor_wake >= 0)
-		close(acceptor_wake);
-	acceptor_wake = -1;
-	for (size_t i = 0; i < nlisteners; i++) {
-		if (listeners[i].fd >= 0)
-			close(listeners[i].fd);
-		listeners[i].fd = -1;
-	}
-	while (atomic_load(&in_flight) > 0 && waited < timeout_ms) {
-		nanosleep(&ts, NULL);
-		waited += 10;
-	}
-	if (atomic_load(&in_flight) > 0)
-		log_warnx("%u requests still in progress at shutdown",
-		    atomic_load(&in_flight));
-	for (size_t i = 0; i < nlisteners; i++) {
-		if (listeners[i].d != NULL)
-			MHD_stop_daemon(listeners[i].d);  /* and its placeholder */
-		else if (listeners[i].placeholder >= 0)
-			close(listeners[i].placeholder);
-		listeners[i].d = NULL;
-		listeners[i].placeholder = -1;
-	}
-	nlisteners = 0;
-	alog_flush();
+	metrics_request_timeout();
+	metrics_edge_rejection("request_timeout");
+	/* Logged when part of a request had come: an idle keep-alive
+	 * connection is only closed. */
+	if (!cs->active && !guard_started(&cs->guard))
+		return;
+	rp.status = 408;
+	rp.endpoint = "edge";
+	account(cs, NULL, NULL, &rp, NULL);
 }

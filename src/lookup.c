@@ -65,6 +65,8 @@ find_target(const struct request *rq, struct reply *rp, const char *param,
 		}
 		t->have_email = true;
 		memcpy(dom, t->em.domain, strlen(t->em.domain) + 1);
+		/* For the access log: only an address that is valid. */
+		snprintf(rp->email, sizeof(rp->email), "%s", t->em.addr);
 		return t->p = find_provider_by_email(rq, rp, &t->em);
 	}
 	/* No address (Thunderbird for Android, K-9, KMail, Geary): the

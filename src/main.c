@@ -13,7 +13,6 @@
 
 #include "accesslog.h"
 #include "conf.h"
-#include "http.h"
 #include "email.h"
 #include "log.h"
 #include "render.h"
@@ -22,13 +21,20 @@
 #include "site.h"
 #include "tls.h"
 #include "view.h"
+#include "worker.h"
 
 #ifndef AUTOCONFD_CONF
-#define AUTOCONFD_CONF "/etc/autoconfd.json"
+#define AUTOCONFD_CONF "/etc/autoconfd/autoconfd.json"
 #endif
 
 #define LISTEN_ARGS_MAX 16
-#define DRAIN_MS 10000
+/* Requests in progress get this long at a stop; then every connection is
+ * closed. A request needs milliseconds: only a client that does not read
+ * its answer waits so long. */
+#define DRAIN_MS 3000
+/* The main thread's tick: access log buffers written out, workers
+ * checked. */
+#define TICK_NS (250 * 1000 * 1000)
 
 static void
 usage(FILE *f)
@@ -44,7 +50,9 @@ usage(FILE *f)
 "  -l, --listen ADDR:PORT\n"
 "                       listen here instead of the config's \"listen\";\n"
 "                       repeatable: 127.0.0.1:8080, [::1]:8080, *:80\n"
-"  -t, --check          check the config, print what is wrong, exit 0 or 1\n"
+"  -t, --check          check the config, print what is wrong, exit 0 or 1;\n"
+"                       a warning ends with its [name], which a provider's\n"
+"                       \"accept_warnings\" silences\n"
 "  -v, --verbose        log more (debug messages)\n"
 "  -q, --quiet          log warnings and errors only\n"
 "  -h, --help           show this help\n"
@@ -57,19 +65,27 @@ usage(FILE *f)
 "                       MTA-STS and TLS-RPT records)\n"
 "\n"
 "Signals: SIGHUP reloads the config (a broken one is reported and the old\n"
-"one keeps serving) and reopens the access log; SIGTERM and SIGINT finish\n"
-"requests and exit. Under systemd it reports its state on $NOTIFY_SOCKET\n"
+"one keeps serving) and reopens the access log; SIGUSR1 only reopens the\n"
+"access log (for logrotate); SIGTERM and SIGINT finish requests and exit.\n"
+"Under systemd it reports its state on $NOTIFY_SOCKET\n"
 "and serves the sockets of autoconfd.socket ($LISTEN_FDS) if given.\n"
 "See autoconfd(8) and autoconfd.json(5).\n");
 }
 
+/* Errors first: they are what stops the config. */
 static void
 print_diag(const struct diag *d)
 {
-	if (d->warnings.len > 0)
-		fputs(d->warnings.data, stderr);
 	if (d->errors.len > 0)
 		fputs(d->errors.data, stderr);
+	if (d->warnings.len > 0)
+		fputs(d->warnings.data, stderr);
+}
+
+static const char *
+plural(size_t n, const char *one, const char *more)
+{
+	return n == 1 ? one : more;
 }
 
 static size_t
@@ -104,20 +120,39 @@ load_site(const char *path, struct tls_creds **creds)
 	struct diag d = { 0 };
 	struct conf *c;
 	struct site *s = NULL;
+	struct timespec t0, t1;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	c = conf_load(path, &d);
 	if (c != NULL)
 		s = site_new(c, &d);
 	s = with_tls(s, path, creds, &d);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics_config_load_time((double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	print_diag(&d);
 	diag_free(&d);
 	return s;
 }
 
+/* The access log of the config serving now, opened anew: after logrotate
+ * renamed it, and after a reload that failed (the rename that came with
+ * it must not leave the log in the rotated file). */
 static void
-http_opts_from(struct http_opts *ho, const struct limits *lim)
+reopen_log(void)
 {
-	http_default_opts(ho);
+	struct site *s = site_acquire();
+
+	if (s != NULL && alog_open(s->conf->access_log) == 0 &&
+	    s->conf->access_log != NULL)
+		log_info("reopened the access log %s", s->conf->access_log);
+	site_release(s);
+}
+
+static void
+edge_opts_from(struct edge_opts *ho, const struct limits *lim)
+{
+	edge_default_opts(ho);
 	if (lim->threads > 0)
 		ho->threads = lim->threads;
 	ho->conn_limit = lim->connections;
@@ -146,6 +181,7 @@ reload(const char *path)
 		metrics_reload(false, gen);
 		log_warnx("reload of %s failed; the previous config keeps "
 		    "serving", path);
+		reopen_log();
 		notify("READY=1\nSTATUS=reload failed; serving config "
 		    "generation %llu", (unsigned long long)gen);
 		return;
@@ -241,7 +277,7 @@ main(int argc, char **argv)
 	const char *path = AUTOCONFD_CONF;
 	enum log_level level = LOG_LEVEL_INFO;
 	bool check = false;
-	struct http_opts ho;
+	struct edge_opts ho;
 	int nfds;
 	sigset_t set;
 	int ch;
@@ -320,10 +356,16 @@ main(int argc, char **argv)
 		s = with_tls(s, path, &creds, &d);
 		tls_free(creds);
 		print_diag(&d);
-		if (s != NULL)
-			printf("%s: OK: %zu providers, %zu domains, "
-			    "%d warnings\n", path, s->conf->nproviders,
-			    count_domains(s->conf), d.nwarnings);
+		if (s != NULL) {
+			size_t np = s->conf->nproviders;
+			size_t nd = count_domains(s->conf);
+			size_t nw = (size_t)d.nwarnings;
+
+			printf("%s: OK: %zu %s, %zu %s, %zu %s\n", path, np,
+			    plural(np, "provider", "providers"), nd,
+			    plural(nd, "domain", "domains"), nw,
+			    plural(nw, "warning", "warnings"));
+		}
 		diag_free(&d);
 		site_free(s);
 		xmlCleanupParser();
@@ -340,9 +382,10 @@ main(int argc, char **argv)
 		largs[nlargs++].text = "127.0.0.1:8080";
 	}
 	/* Block the signals before any thread starts: the workers inherit
-	 * the mask and only this thread takes them, in sigwait(). */
+	 * the mask and only this thread takes them, in sigtimedwait(). */
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
@@ -365,34 +408,51 @@ main(int argc, char **argv)
 			log_info("serving the %d sockets passed by the service "
 			    "manager; \"listen\" and -l are not used", nfds);
 		for (int i = 0; i < nfds; i++)
-			if (http_adopt(NOTIFY_FD_START + i) < 0)
+			if (edge_adopt(NOTIFY_FD_START + i) < 0)
 				fatalx("cannot serve the passed sockets");
-	} else if (nlargs > 0 ? http_listen(largs, nlargs) < 0 :
-	    http_listen(s->conf->listen, s->conf->nlisten) < 0)
+	} else if (nlargs > 0 ? edge_listen(largs, nlargs) < 0 :
+	    edge_listen(s->conf->listen, s->conf->nlisten) < 0)
 		fatalx("cannot listen");
-	http_opts_from(&ho, &s->conf->limits);
-	ho.tls = s->conf->tls;
-	if (http_start(&ho) < 0)
+	edge_opts_from(&ho, &s->conf->limits);
+	if (s->conf->tls != NULL) {
+		ho.tls_ports = s->conf->tls->ports;
+		ho.ntls_ports = s->conf->tls->nports;
+	}
+	if (edge_start(&ho) < 0)
 		fatalx("cannot start the HTTP server");
 	log_info("autoconfd %s ready", PACKAGE_VERSION);
 	notify("READY=1\nSTATUS=serving %zu providers, config generation "
 	    "%llu", s->conf->nproviders, (unsigned long long)s->generation);
 
 	for (;;) {
-		int sig;
+		struct timespec tick = { 0, TICK_NS };
+		int sig = sigtimedwait(&set, NULL, &tick);
 
-		if (sigwait(&set, &sig) != 0)
+		if (sig < 0) {
+			alog_flush();
+			edge_check_workers();
 			continue;
+		}
 		if (sig == SIGHUP) {
 			notify_reloading();
 			reload(path);
+			continue;
+		}
+		if (sig == SIGUSR1) {
+			reopen_log();
 			continue;
 		}
 		log_info("signal %d: finishing requests and exiting", sig);
 		notify("STOPPING=1\nSTATUS=finishing requests");
 		break;
 	}
-	http_stop(DRAIN_MS);
+	if (!edge_stop(DRAIN_MS)) {
+		/* A stuck worker may hold anything: leave without freeing. */
+		alog_flush();
+		log_warnx("stopped with a worker stuck");
+		_exit(1);
+	}
+	alog_flush();
 	site_publish(NULL);
 	xmlCleanupParser();
 	log_info("stopped");

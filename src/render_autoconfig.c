@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/xmlwriter.h>
 
@@ -21,7 +22,7 @@ static void
 server(struct xmlw *w, const struct server *s)
 {
 	xmlw_start(w, s->proto == PROTO_SMTP ? "outgoingServer" :
-	    "incomingServer");
+	    s->proto == PROTO_MANAGESIEVE ? "setupServer" : "incomingServer");
 	xmlw_attr(w, "type", proto_name(s->proto));
 	xmlw_text_elem(w, "hostname", s->host);
 	xmlw_uint_elem(w, "port", s->port);
@@ -37,6 +38,26 @@ server(struct xmlw *w, const struct server *s)
 	xmlw_end(w);
 }
 
+/* The account's first incoming mail server: its login is the login of
+ * the provider's other services. NULL if it has none. */
+static const struct server *
+account_server(const struct provider *p)
+{
+	for (size_t i = 0; i < p->nservers; i++)
+		if (proto_incoming(p->servers[i].proto) &&
+		    server_advertised(&p->servers[i]))
+			return &p->servers[i];
+	return NULL;
+}
+
+static const char *
+account_user(const struct provider *p)
+{
+	const struct server *s = account_server(p);
+
+	return s != NULL ? s->username : "%EMAILADDRESS%";
+}
+
 /* The IETF draft's (version 1.2) <calendar>, <addressbook> and <fileShare>:
  * at the root, text children only (an attribute on a text element makes
  * Thunderbird reject the file); clients that do not know them skip them. */
@@ -44,25 +65,78 @@ static void
 dav(struct xmlw *w, const struct provider *p, const char *elem,
     const char *type, const char *url)
 {
-	const char *user = "%EMAILADDRESS%";
-
 	if (url == NULL)
 		return;
-	/* The mail login is the account's login. */
-	for (size_t i = 0; i < p->nservers; i++)
-		if (p->servers[i].proto != PROTO_SMTP &&
-		    server_advertised(&p->servers[i])) {
-			user = p->servers[i].username;
-			break;
-		}
 	xmlw_start(w, elem);
 	xmlw_attr(w, "type", type);
 	xmlw_text_elem(w, "url", url);
 	if (p->oauth2 != NULL)
 		xmlw_text_elem(w, "authentication", "OAuth2");
 	xmlw_text_elem(w, "authentication", "basic");
-	xmlw_text_elem(w, "username", user);
+	xmlw_text_elem(w, "username", account_user(p));
 	xmlw_end(w);
+}
+
+/* The methods of a service reached by URL: those of the account's mail
+ * login that HTTP carries, in its order, as values Thunderbird maps (the
+ * draft's "http-basic" is not one: Thunderbird would drop the entry). A
+ * password travels as HTTP Basic, "password-cleartext"; a login without
+ * one gets it last, as Thunderbird takes OAuth2 only for hosts it knows. */
+static void
+http_auth(struct xmlw *w, const struct provider *p)
+{
+	const struct server *s = account_server(p);
+	bool pw = false;
+
+	for (size_t i = 0; s != NULL && i < s->nauth; i++) {
+		enum auth a = s->auth[i];
+
+		if (a == AUTH_OAUTH2 || a == AUTH_NTLM || a == AUTH_GSSAPI)
+			xmlw_text_elem(w, "authentication", auth_name(a));
+		else if ((a == AUTH_PASSWORD_CLEARTEXT ||
+		    a == AUTH_PASSWORD_ENCRYPTED) && !pw) {
+			xmlw_text_elem(w, "authentication",
+			    auth_name(AUTH_PASSWORD_CLEARTEXT));
+			pw = true;
+		}
+	}
+	if (!pw)
+		xmlw_text_elem(w, "authentication",
+		    auth_name(AUTH_PASSWORD_CLEARTEXT));
+}
+
+/* A draft-06 URL-based <incomingServer> (ews, owa, jmap, activesync),
+ * https only. No <hostname>, <port> or <socketType>: Thunderbird takes
+ * them from the URL; Thunderbird for Android reads imap servers only and
+ * skips these whole. */
+static void
+url_server(struct xmlw *w, const struct provider *p, const char *type,
+    const char *url)
+{
+	if (url == NULL || strncmp(url, "https://", 8) != 0)
+		return;
+	xmlw_start(w, "incomingServer");
+	xmlw_attr(w, "type", type);
+	xmlw_text_elem(w, "url", url);
+	xmlw_text_elem(w, "username", account_user(p));
+	http_auth(w, p);
+	xmlw_end(w);
+}
+
+/* Outlook on the web: the webmail of an Exchange provider when it is the
+ * usual /owa/ path; otherwise nothing says the webmail is OWA. */
+static const char *
+owa_url(const struct provider *p)
+{
+	const char *u = p->webmail, *path;
+
+	if (p->ews == NULL || u == NULL || strncmp(u, "https://", 8) != 0)
+		return NULL;
+	path = strchr(u + 8, '/');
+	if (path != NULL && (strcasecmp(path, "/owa") == 0 ||
+	    strcasecmp(path, "/owa/") == 0))
+		return u;
+	return NULL;
 }
 
 int
@@ -95,11 +169,18 @@ render_autoconfig(const struct provider *p, struct buf *out)
 	}
 	xmlw_text_elem(&w, "displayName", p->name);
 	xmlw_text_elem(&w, "displayShortName", p->short_name);
-	/* Incoming before outgoing, each in the admin's preference order. */
+	/* Incoming before outgoing, each in the admin's preference order.
+	 * The URL-based servers come after IMAP and POP3: Thunderbird makes
+	 * the first incoming server it reads the account, so they never
+	 * displace the mail servers. */
 	for (i = 0; i < p->nservers; i++)
-		if (p->servers[i].proto != PROTO_SMTP &&
+		if (proto_incoming(p->servers[i].proto) &&
 		    server_advertised(&p->servers[i]))
 			server(&w, &p->servers[i]);
+	url_server(&w, p, "ews", p->ews);
+	url_server(&w, p, "owa", owa_url(p));
+	url_server(&w, p, "jmap", p->jmap);
+	url_server(&w, p, "activesync", p->activesync);
 	for (i = 0; i < p->nservers; i++)
 		if (p->servers[i].proto == PROTO_SMTP &&
 		    server_advertised(&p->servers[i]))
@@ -124,6 +205,11 @@ render_autoconfig(const struct provider *p, struct buf *out)
 	dav(&w, p, "calendar", "caldav", p->caldav);
 	dav(&w, p, "addressbook", "carddav", p->carddav);
 	dav(&w, p, "fileShare", "webdav", p->webdav);
+	/* ManageSieve: the draft's <setupServer>, at the root. */
+	for (i = 0; i < p->nservers; i++)
+		if (p->servers[i].proto == PROTO_MANAGESIEVE &&
+		    server_advertised(&p->servers[i]))
+			server(&w, &p->servers[i]);
 	if (p->oauth2 != NULL) {
 		xmlw_start(&w, "oAuth2");
 		xmlw_text_elem(&w, "issuer", p->oauth2->issuer);

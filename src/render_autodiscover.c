@@ -28,19 +28,19 @@ auth_required(const struct server *s)
 	return s->nauth == 0;
 }
 
-/* Writes a username template as text, with a hole for each placeholder
- * that names a part of the address; %REALNAME% is not known: empty. */
+/* Writes a username template as text, with a hole for each placeholder;
+ * the caller has left out templates with %REALNAME%, which no address
+ * gives. */
 static void
 template_text(struct xmlw *w, const char *t, struct splice *sp)
 {
 	static const struct {
 		const char *name;
-		int hole;	/* -1: none */
+		enum hole hole;
 	} ph[] = {
 		{ "%EMAILADDRESS%", HOLE_ADDRESS },
 		{ "%EMAILLOCALPART%", HOLE_LOCALPART },
 		{ "%EMAILDOMAIN%", HOLE_DOMAIN },
-		{ "%REALNAME%", -1 },
 	};
 	const char *lit = t, *p = t;
 
@@ -62,8 +62,7 @@ template_text(struct xmlw *w, const char *t, struct splice *sp)
 			xmlw_text(w, s);
 			free(s);
 		}
-		if (ph[i].hole >= 0)
-			splice_add_hole(sp, xmlw_offset(w), (enum hole)ph[i].hole);
+		splice_add_hole(sp, xmlw_offset(w), ph[i].hole);
 		p += n;
 		lit = p;
 	}
@@ -82,9 +81,14 @@ protocol(struct xmlw *w, const struct server *s, struct splice *sp)
 	xmlw_end(w);
 	xmlw_uint_elem(w, "Port", s->port);
 	xmlw_text_elem(w, "DomainRequired", "off");
-	xmlw_start(w, "LoginName");
-	template_text(w, s->username, sp);
-	xmlw_end(w);
+	/* A login that needs the user's name is unknown here: no element,
+	 * so that the client asks. Thunderbird's Exchange setup reads an
+	 * empty one as the login "true". */
+	if (strstr(s->username, "%REALNAME%") == NULL) {
+		xmlw_start(w, "LoginName");
+		template_text(w, s->username, sp);
+		xmlw_end(w);
+	}
 	/* Outlook assumes SPA (NTLM) when the element is missing. */
 	xmlw_text_elem(w, "SPA", "off");
 	/* "on"/"off": Thunderbird reads true/false as off. Only encrypted
@@ -124,13 +128,22 @@ render_ad_outlook(const struct provider *p, struct splice *sp)
 	xmlw_open(&w);
 	xmlw_start_ns(&w, "Autodiscover", AD_NS_RESPONSE);
 	xmlw_start_ns(&w, "Response", AD_NS_OUTLOOK_RESPONSE);
+	/* The address the settings are for (MS-OXDSCLI): clients that
+	 * followed redirects read it, exchangelib among them. No
+	 * DisplayName: the person's name is not known here, and Outlook
+	 * would take an empty or made-up one as the name on sent mail. */
+	xmlw_start(&w, "User");
+	xmlw_start(&w, "AutoDiscoverSMTPAddress");
+	splice_add_hole(sp, xmlw_offset(&w), HOLE_ADDRESS);
+	xmlw_end(&w);
+	xmlw_end(&w);	/* User */
 	xmlw_start(&w, "Account");
 	xmlw_text_elem(&w, "AccountType", "email");
 	xmlw_text_elem(&w, "Action", "settings");
 	/* Incoming before outgoing, each in the admin's preference order,
 	 * as in the autoconfig document. */
 	for (i = 0; i < p->nservers; i++)
-		if (p->servers[i].proto != PROTO_SMTP &&
+		if (proto_incoming(p->servers[i].proto) &&
 		    server_advertised(&p->servers[i]))
 			protocol(&w, &p->servers[i], sp);
 	for (i = 0; i < p->nservers; i++)

@@ -10,11 +10,13 @@
 
 #define TTL "3600"
 
-/* RFC 6186 and RFC 8314 service labels: implicit TLS, then STARTTLS. */
+/* RFC 6186 and RFC 8314 service labels: implicit TLS, then STARTTLS;
+ * RFC 5804's one for ManageSieve, which has no implicit TLS variant. */
 static const char *const srv_label[PROTO_COUNT][2] = {
 	[PROTO_IMAP] = { "_imaps", "_imap" },
 	[PROTO_POP3] = { "_pop3s", "_pop3" },
 	[PROTO_SMTP] = { "_submissions", "_submission" },
+	[PROTO_MANAGESIEVE] = { NULL, "_sieve" },
 };
 
 /* The host of public_url if it is a DNS name (not an IP literal), with its
@@ -78,12 +80,17 @@ srv_records(struct buf *out, const struct provider *p, enum proto proto,
 		const struct server *s = &p->servers[i];
 		int tls = s->security == SEC_SSL ? 0 : 1;
 
-		if (s->proto != proto || !server_advertised(s))
+		if (s->proto != proto || !server_advertised(s) ||
+		    srv_label[proto][tls] == NULL)
 			continue;
 		buf_printf(out, "%s._tcp.%s.\t" TTL "\tIN\tSRV\t%u 1 %u %s.\n",
 		    srv_label[proto][tls], domain, rank++, s->port, s->host);
 		seen[tls] = true;
 	}
+	/* ManageSieve is no mail protocol of RFC 6186: named only when
+	 * offered. */
+	if (proto == PROTO_MANAGESIEVE)
+		return;
 	for (int tls = 0; tls < 2; tls++)
 		if (!seen[tls])
 			buf_printf(out, "%s._tcp.%s.\t" TTL "\tIN\tSRV\t"
@@ -162,8 +169,9 @@ render_dns(const struct conf *c, const struct provider *p,
 	cname(out, "autoconfig", domain, known ? host : NULL);
 	cname(out, "autodiscover", domain, known ? host : NULL);
 
-	buf_puts(out, "\n; RFC 6186 and RFC 8314 service records: lower "
-	    "priority is preferred,\n; target \".\" means not offered\n");
+	buf_puts(out, "\n; RFC 6186 and RFC 8314 service records (and RFC 5804's "
+	    "for ManageSieve): lower\n; priority is preferred, target \".\" "
+	    "means not offered\n");
 	for (int k = 0; k < PROTO_COUNT; k++)
 		srv_records(out, p, (enum proto)k, domain);
 

@@ -59,7 +59,8 @@ render_pacc(const struct provider *p, struct buf *out)
 
 	root = json_object();
 	protos = json_object();
-	for (int k = 0; k < PROTO_COUNT; k++) {
+	/* The mail protocols; the draft has no ManageSieve. */
+	for (int k = PROTO_IMAP; k <= PROTO_SMTP; k++) {
 		const struct server *s = pacc_server(p, (enum proto)k);
 
 		if (s == NULL)

@@ -38,10 +38,11 @@ const char settings_css[] =
 
 static const char *const proto_label[PROTO_COUNT] = {
 	[PROTO_IMAP] = "IMAP", [PROTO_POP3] = "POP3", [PROTO_SMTP] = "SMTP",
+	[PROTO_MANAGESIEVE] = "ManageSieve",
 };
 static const char *const proto_role[PROTO_COUNT] = {
 	[PROTO_IMAP] = "incoming", [PROTO_POP3] = "incoming",
-	[PROTO_SMTP] = "outgoing",
+	[PROTO_SMTP] = "outgoing", [PROTO_MANAGESIEVE] = "mail filters",
 };
 
 static const char *
@@ -83,6 +84,7 @@ static const struct {
 	{ "Contacts (CardDAV)", offsetof(struct provider, carddav) },
 	{ "Files (WebDAV)", offsetof(struct provider, webdav) },
 	{ "JMAP", offsetof(struct provider, jmap) },
+	{ "Exchange (EWS)", offsetof(struct provider, ews) },
 };
 
 static const char *

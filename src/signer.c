@@ -145,12 +145,14 @@ signer_new(const struct signing_conf *sc, const char *name, struct diag *d)
 	buf_free(&test);
 	if (gnutls_x509_crt_get_expiration_time(sg->certs[0]) < now) {
 		buf_printf(&d->warnings, "%s: signing.certificate: warning: "
-		    "%s has expired: devices show profiles as not verified\n",
+		    "%s has expired: devices show profiles as not verified "
+		    "[signing-expired]\n",
 		    name, sc->certificate);
 		d->nwarnings++;
 	} else if (gnutls_x509_crt_get_activation_time(sg->certs[0]) > now) {
 		buf_printf(&d->warnings, "%s: signing.certificate: warning: "
-		    "%s is not valid yet\n", name, sc->certificate);
+		    "%s is not valid yet [signing-not-yet-valid]\n", name,
+		    sc->certificate);
 		d->nwarnings++;
 	}
 	return sg;

@@ -1,7 +1,6 @@
 #include "config.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,18 +9,31 @@
 #include <microhttpd.h>
 
 #include "email.h"
+#include "log.h"
+#include "worker.h"
 #include "tls.h"
 #include "tls_store.h"
 
-static _Atomic(struct tls_creds *) current;
-/* A handshake may still use the credentials it picked up just before a
- * reload: the replaced ones are kept for one more reload. */
-static struct tls_creds *retired;
+/* The credentials new handshakes get: a store of certificates, chosen
+ * from per handshake by the client's SNI (tls_store.h). A session keeps
+ * pointers into the store it was given for as long as it lives, so each
+ * connection holds a reference (taken in the certificate callback, given
+ * back when the connection closes), and publishing gives up the
+ * publisher's: the last one out frees them. A lock, not atomics alone:
+ * taking a reference must not race with the last release. Once per
+ * handshake, it is never hot. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tls_creds *current;
 
 /* The expiry metric of the certificates published, rendered at publish:
  * /metrics never looks into a store a reload may free. */
 static pthread_mutex_t expiry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct buf expiry;
+
+/* The session ticket key (RFC 5077 tickets, TLS 1.3 PSK resumption):
+ * made once per process, kept across reloads so that resumption survives
+ * them. GnuTLS derives rotating keys from it. */
+static gnutls_datum_t ticket_key;
 
 bool
 tls_supported(void)
@@ -40,7 +52,25 @@ tls_free(struct tls_creds *c)
 struct tls_creds *
 tls_load(const char *conf_path, const struct tls_conf *t, struct diag *d)
 {
-	return tls_store_load(conf_path, t, d);
+	struct tls_creds *c = tls_store_load(conf_path, t, d);
+
+	if (c != NULL)
+		c->refs = 1;
+	return c;
+}
+
+void
+tls_creds_release(struct tls_creds *c)
+{
+	bool last;
+
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&lock);
+	last = --c->refs == 0;
+	pthread_mutex_unlock(&lock);
+	if (last)
+		tls_free(c);
 }
 
 /* One line per certificate, labelled with its first name; where two have
@@ -67,16 +97,22 @@ render_expiry(const struct tls_creds *c, struct buf *out)
 void
 tls_publish(struct tls_creds *c)
 {
-	struct tls_creds *old = atomic_exchange(&current, c);
+	struct tls_creds *old;
 
+	if (ticket_key.data == NULL &&
+	    gnutls_session_ticket_key_generate(&ticket_key) < 0)
+		fatalx("cannot make a session ticket key");
 	pthread_mutex_lock(&expiry_lock);
 	if (c != NULL)
 		render_expiry(c, &expiry);
 	else
 		buf_free(&expiry);
 	pthread_mutex_unlock(&expiry_lock);
-	tls_free(retired);
-	retired = old;
+	pthread_mutex_lock(&lock);
+	old = current;
+	current = c;
+	pthread_mutex_unlock(&lock);
+	tls_creds_release(old);
 }
 
 void
@@ -88,33 +124,70 @@ tls_metrics(struct buf *out)
 	pthread_mutex_unlock(&expiry_lock);
 }
 
+void
+tls_creds_get(struct tls_creds *c, gnutls_pcert_st **pcert,
+    unsigned int *npcert, gnutls_privkey_t *key)
+{
+	tls_creds_get_for(c, NULL, pcert, npcert, key);
+}
+
+void
+tls_creds_get_for(struct tls_creds *c, const char *name,
+    gnutls_pcert_st **pcert, unsigned int *npcert, gnutls_privkey_t *key)
+{
+	const struct tls_cert *t = tls_store_find(c, name);
+
+	*pcert = t->pcert;
+	*npcert = t->npcert;
+	*key = t->key;
+}
+
+struct tls_creds *
+tls_creds_acquire(void)
+{
+	struct tls_creds *c;
+
+	pthread_mutex_lock(&lock);
+	if ((c = current) != NULL)
+		c->refs++;
+	pthread_mutex_unlock(&lock);
+	return c;
+}
+
+void
+tls_session_setup(gnutls_session_t session)
+{
+	if (ticket_key.data != NULL &&
+	    gnutls_session_ticket_enable_server(session, &ticket_key) < 0)
+		log_debug("session tickets not enabled for a connection");
+}
+
 static int
 cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
     int nreqs, const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
     gnutls_pcert_st **pcert, unsigned int *pcert_length,
     gnutls_privkey_t *privkey)
 {
-	struct tls_creds *c = atomic_load(&current);
+	struct conn *cs = edge_conn_by_fd(gnutls_transport_get_int(session));
 	char name[DOMAIN_MAX + 2];
 	size_t len = sizeof(name);
 	unsigned int type;
-	const struct tls_cert *t;
+	struct tls_creds *c;
 
 	(void)req_ca_dn;
 	(void)nreqs;
 	(void)pk_algos;
 	(void)pk_algos_length;
-	if (c == NULL)
+	if (cs == NULL || (c = tls_creds_acquire()) == NULL)
 		return -1;
+	tls_creds_release(cs->creds);
+	cs->creds = c;
 	/* By the client's SNI: the exact name, a wildcard, the default. */
-	if (gnutls_server_name_get(session, name, &len, &type, 0) == 0 &&
-	    type == GNUTLS_NAME_DNS)
-		t = tls_store_find(c, name);
+	if (gnutls_server_name_get(session, name, &len, &type, 0) != 0 ||
+	    type != GNUTLS_NAME_DNS)
+		tls_creds_get(c, pcert, pcert_length, privkey);
 	else
-		t = tls_store_find(c, NULL);
-	*pcert = t->pcert;
-	*pcert_length = t->npcert;
-	*privkey = t->key;
+		tls_creds_get_for(c, name, pcert, pcert_length, privkey);
 	return 0;
 }
 

@@ -7,6 +7,9 @@
 
 #include <stdbool.h>
 
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+
 #include "conf.h"
 
 struct tls_creds;
@@ -18,11 +21,25 @@ struct tls_creds *tls_load(const char *conf_path, const struct tls_conf *t,
     struct diag *d);
 void tls_free(struct tls_creds *c);
 
-/* Makes c the credentials of new handshakes. */
+/* Makes c the credentials of new handshakes; the previous ones are freed
+ * once no connection uses them. */
 void tls_publish(struct tls_creds *c);
+/* A reference to the credentials of new handshakes (NULL: none), and
+ * giving one back (NULL: none). */
+struct tls_creds *tls_creds_acquire(void);
+void tls_creds_release(struct tls_creds *c);
+/* What a handshake uses of c: the chain and the key of the default
+ * certificate, or of the one for a server name (SNI; NULL: the default). */
+void tls_creds_get(struct tls_creds *c, gnutls_pcert_st **pcert,
+    unsigned int *npcert, gnutls_privkey_t *key);
+void tls_creds_get_for(struct tls_creds *c, const char *name,
+    gnutls_pcert_st **pcert, unsigned int *npcert, gnutls_privkey_t *key);
 
 /* The Prometheus lines of the published certificates' expiry times. */
 void tls_metrics(struct buf *out);
+
+/* Per connection, before its handshake: session tickets on. */
+void tls_session_setup(gnutls_session_t session);
 
 /* True when this libmicrohttpd can serve TLS. */
 bool tls_supported(void);

@@ -342,12 +342,14 @@ leaf_names(struct tls_creds *s, struct tls_cert *c, gnutls_x509_crt_t crt)
 
 /* ---- loading ------------------------------------------------------- */
 
+/* An error, or a warning (named in brackets, as the config's are). */
 static void
-report(struct buf *b, const char *conf_path, const char *kind,
-    const char *what, const char *file, const char *why)
+report(struct buf *b, const char *conf_path, bool warning, const char *what,
+    const char *file, const char *why)
 {
-	buf_printf(b, "%s: %stls.%s: %s: %s\n", conf_path, kind, what, file,
-	    why);
+	buf_printf(b, "%s: %stls.%s: %s: %s%s\n", conf_path, warning ?
+	    "warning: " : "", what, file, why, warning ?
+	    " [certificate-dir]" : "");
 }
 
 static struct tls_cert *
@@ -362,11 +364,11 @@ add(struct tls_creds *s, const char *conf_path, const char *what,
 		snprintf(buf, sizeof(buf), "%s%s%s", what, *what ? "." : "",
 		    which);
 		if (soft) {
-			report(&d->warnings, conf_path, "warning: ", buf,
+			report(&d->warnings, conf_path, true, buf,
 			    strcmp(which, "key") == 0 ? key : cert, why);
 			d->nwarnings++;
 		} else {
-			report(&d->errors, conf_path, "", buf,
+			report(&d->errors, conf_path, false, buf,
 			    strcmp(which, "key") == 0 ? key : cert, why);
 			d->nerrors++;
 		}
@@ -390,7 +392,7 @@ add_dir(struct tls_creds *s, const char *conf_path, const char *dir,
 	int n = scandir(dir, &ents, NULL, alphasort);
 
 	if (n < 0) {
-		report(&d->errors, conf_path, "", "certificate_dir", dir,
+		report(&d->errors, conf_path, false, "certificate_dir", dir,
 		    strerror(errno));
 		d->nerrors++;
 		return;
@@ -432,7 +434,8 @@ expiry_warnings(const struct tls_creds *s, const char *conf_path,
 		gmtime_r(&c->expires, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
 		buf_printf(&d->warnings, "%s: warning: tls: the certificate for "
-		    "%s %s %s\n", conf_path, c->name != NULL ? c->name : "?",
+		    "%s %s %s [certificate-expiry]\n", conf_path,
+		    c->name != NULL ? c->name : "?",
 		    c->expires < now ? "expired on" : "expires on", when);
 		d->nwarnings++;
 	}

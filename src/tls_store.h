@@ -37,6 +37,7 @@ struct tls_creds {
 	size_t mask;
 	struct region *r;		/* names */
 	struct tls_inter **inter;	/* intermediates, shared */
+	unsigned int refs;		/* tls.c's, under its lock */
 };
 
 /* Within this many seconds of expiry a certificate is a warning. */

@@ -18,6 +18,7 @@ static const size_t url_fields[] = {
 	offsetof(struct provider, carddav),
 	offsetof(struct provider, webdav),
 	offsetof(struct provider, jmap),
+	offsetof(struct provider, ews),
 };
 
 void

@@ -4,13 +4,15 @@ import json
 import os
 import signal
 import socket
+import tempfile
 import threading
 import time
 import unittest
 
 import harness
 from harness import Daemon, provider
-from clients import parse_autoconfig, thunderbird_problems, k9_problems
+from clients import (k9_problems, parse_autoconfig, relaxng_problems,
+                     thunderbird_flaws, thunderbird_problems, thunderbird_read)
 
 PATHS = ["/mail/config-v1.1.xml",
          "/.well-known/autoconfig/mail/config-v1.1.xml",
@@ -131,6 +133,87 @@ class Extras12(unittest.TestCase):
                                         ("username", "%EMAILADDRESS%", {})])])
             self.assertNotIn(b"addressbook", body)
             self.assertNotIn(b"fileShare", body)
+
+
+class Draft06(unittest.TestCase):
+    """URL-based incoming servers and ManageSieve: where both Thunderbirds
+    still take the whole file, and what each reads of it."""
+
+    def test_exchange_only_provider(self):
+        cfg = {"providers": [provider(
+            "example.com", ews="https://ex.example.com/EWS/Exchange.asmx",
+            webmail="https://ex.example.com/owa/", accept_warnings=["no-imap"],
+            servers=[{"protocol": "smtp", "host": "ex.example.com", "port": 587,
+                      "security": "starttls", "auth": ["NTLM", "password-cleartext"]},
+                     {"protocol": "managesieve", "host": "ex.example.com", "port": 4190}])]}
+        with Daemon(cfg) as d:
+            st, h, body = d.get(PATHS[0] + "?emailaddress=a@example.com")
+            self.assertEqual(st, 200)
+            self.assertEqual(thunderbird_problems(h["content-type"], body), [])
+            self.assertEqual(relaxng_problems(body), [])
+            # Thunderbird sets up the Exchange account from the URL, OWA as
+            # the alternative; Thunderbird for Android has no IMAP server
+            # to take (the no-imap warning this provider accepts).
+            tb = thunderbird_read(body)
+            self.assertEqual([(s["type"], s["hostname"], s["port"], s["socketType"],
+                               s["username"], s["auth"]) for s in tb["incoming"]],
+                             [("ews", "ex.example.com", 443, "SSL", "%EMAILADDRESS%",
+                               "password-cleartext"),
+                              ("owa", "ex.example.com", 443, "SSL", "%EMAILADDRESS%",
+                               "password-cleartext")])
+            self.assertEqual(tb["outgoing"][0]["auth"], "NTLM")
+            self.assertEqual(k9_problems(body), ["no imap server"])
+            setup = parse_autoconfig(body)["sections"]
+            self.assertEqual([(s["kind"], s["type"], s["hostname"], s["port"], s["socketType"])
+                              for s in setup],
+                             [("setupServer", "managesieve", "ex.example.com", 4190, "STARTTLS")])
+
+    def test_model_catches_what_clients_refuse(self):
+        """The checks fail where the clients do (else they prove nothing)."""
+        good = (b'<clientConfig version="1.1"><emailProvider id="example.com">'
+                b'<domain>example.com</domain><displayName>E</displayName>%s'
+                b'<outgoingServer type="smtp"><hostname>s.example.com</hostname>'
+                b'<port>465</port><socketType>SSL</socketType><username>u</username>'
+                b'<authentication>password-cleartext</authentication></outgoingServer>'
+                b'</emailProvider></clientConfig>')
+        imap = (b'<incomingServer type="imap"><hostname>i.example.com</hostname>'
+                b'<port>993</port><socketType>SSL</socketType><username>u</username>'
+                b'<authentication>password-cleartext</authentication></incomingServer>')
+        ews = b'<incomingServer type="ews"><url>https://e.example.com/ews</url>%s</incomingServer>'
+        ct = "text/xml"
+        self.assertEqual(thunderbird_problems(ct, good % imap), [])
+        self.assertEqual(k9_problems(good % imap), [])
+        self.assertEqual(relaxng_problems(good % imap), [])
+        # The draft's http-basic: Thunderbird drops the ews server.
+        basic = ews % b"<username>u</username><authentication>http-basic</authentication>"
+        self.assertEqual(thunderbird_flaws(good % (imap + basic)),
+                         [("ews", "no authentication it maps in ['http-basic']")])
+        self.assertTrue(thunderbird_problems(ct, good % basic))
+        # OAuth2 alone, for a host Thunderbird does not know.
+        oauth = ews % b"<username>u</username><authentication>OAuth2</authentication>"
+        self.assertTrue(thunderbird_flaws(good % (imap + oauth)))
+        # An attribute on a text element (the draft's system="http").
+        attr = ews % (b'<username>u</username>'
+                      b'<authentication system="http">password-cleartext</authentication>')
+        self.assertEqual(thunderbird_flaws(good % (imap + attr)),
+                         [("ews", "attribute on <authentication>")])
+        # Thunderbird for Android: one plain imap server anywhere.
+        plain = imap.replace(b"SSL", b"plain")
+        self.assertEqual(k9_problems(good % (imap + plain)),
+                         ["imap server with socketType 'plain'"])
+        # The schema: a port that is no positive integer.
+        self.assertTrue(relaxng_problems(good % imap.replace(b"993", b"imaps")))
+
+    def test_missing_schema_fails(self):
+        import clients
+        saved = clients.TOP
+        with tempfile.TemporaryDirectory(prefix="autoconfd-noschema-") as tmp:
+            clients.TOP = os.path.join(tmp, "src")
+            try:
+                with self.assertRaisesRegex(AssertionError, "autoconfig.rng is missing beside"):
+                    relaxng_problems(b'<clientConfig version="1.1"/>')
+            finally:
+                clients.TOP = saved
 
 
 class Lookup(unittest.TestCase):

@@ -21,6 +21,27 @@ def read(*parts):
         return f.read()
 
 
+def expand(page):
+    """The page with its .ds strings (the paths) interpolated, as a
+    formatter shows it."""
+    strings = dict(re.findall(r"^\.ds (\w+) (.*)$", page, re.M))
+    return re.sub(r"\\\*\[(\w+)\]", lambda m: strings[m.group(1)], page)
+
+
+def make_vars():
+    """The build's installation directories, expanded."""
+    with open(os.path.join(BUILD, "Makefile")) as f:
+        raw = dict(re.findall(r"^(\w+) = (.*)$", f.read(), re.M))
+    var = {}
+    for k in ("prefix", "exec_prefix", "sbindir", "sysconfdir", "localstatedir",
+              "datarootdir", "mandir", "docdir"):
+        v = raw[k]
+        while "${" in v or "$(" in v:
+            v = re.sub(r"\$[{(](\w+)[})]", lambda m: raw[m.group(1)], v)
+        var[k] = v
+    return var
+
+
 class ManPages(unittest.TestCase):
 
     def test_mandoc_lint(self):
@@ -58,7 +79,7 @@ class ManPages(unittest.TestCase):
     def test_examples_are_valid(self):
         """The complete example in autoconfd.json(5) passes autoconfd -t
         (but for its files, which this machine lacks)."""
-        page = read("docs", "autoconfd.json.5")
+        page = expand(read("docs", "autoconfd.json.5"))
         blocks = re.findall(r"^\.Bd -literal -offset indent\n(\{.*?)^\.Ed$", page, re.M | re.S)
         self.assertEqual(len(blocks), 2)
         with tempfile.TemporaryDirectory(prefix="autoconfd-doc-") as d:
@@ -89,23 +110,80 @@ class ManPages(unittest.TestCase):
             self.assertIn("Dv %s" % sig, page)
 
     def test_installed(self):
+        """make install puts every file where its directory variable says,
+        and the installed pages name the configured paths."""
         if BUILD is None:
             self.skipTest("TOP_BUILDDIR is not set (run through make check)")
+        var = make_vars()
+        rel = {k: var[k].lstrip("/") for k in var}
         with tempfile.TemporaryDirectory(prefix="autoconfd-install-") as dest:
             r = subprocess.run(["make", "-s", "-C", BUILD, "install", "DESTDIR=" + dest],
                                capture_output=True, text=True, timeout=300)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            found = {}
+            found = set()
             for root, _, files in os.walk(dest):
                 for f in files:
-                    found[f] = os.path.join(root, f)
-            self.assertTrue(found["autoconfd.8"].endswith("/man8/autoconfd.8"))
-            self.assertTrue(found["autoconfd.json.5"].endswith("/man5/autoconfd.json.5"))
-            self.assertTrue(found["autoconfd.conf"].endswith("/doc/autoconfd/nginx/autoconfd.conf"))
-            self.assertTrue(found["deployment.md"].endswith("/doc/autoconfd/deployment.md"))
-            self.assertIn("autoconfd", found)
-            self.assertIn("autoconfd.json", found)
+                    found.add(os.path.relpath(os.path.join(root, f), dest))
+            doc = rel["docdir"] + "/"
+            for path in (rel["sbindir"] + "/autoconfd",
+                         rel["mandir"] + "/man8/autoconfd.8",
+                         rel["mandir"] + "/man5/autoconfd.json.5",
+                         rel["sysconfdir"] + "/autoconfd/autoconfd.json",
+                         rel["sysconfdir"] + "/logrotate.d/autoconfd",
+                         doc + "deployment.md", doc + "metrics.md",
+                         doc + "nginx/autoconfd.conf",
+                         doc + "examples/one-host.json",
+                         doc + "examples/many-ports.json",
+                         doc + "contrib/prometheus/autoconfd.rules.yml",
+                         doc + "contrib/prometheus/autoconfd.rules.test.yml",
+                         doc + "contrib/grafana/autoconfd.json"):
+                self.assertIn(path, found)
+            with open(os.path.join(dest, rel["sysconfdir"], "autoconfd/autoconfd.json")) as f:
+                self.assertEqual(read("conf", "autoconfd.json"), f.read())
+            with open(os.path.join(dest, rel["sysconfdir"], "logrotate.d/autoconfd")) as f:
+                rot = f.read()
+            self.assertRegex(rot, r"(?m)^%s/log/autoconfd/\*\.log \{$"
+                             % re.escape(var["localstatedir"]))
+            self.assertNotRegex(rot, r"@\w+@")
+            # The pages as man shows them name the configured paths, and
+            # no other.
+            text = self.formatted(os.path.join(dest, rel["mandir"], "man8/autoconfd.8"))
+            for path in ("%(sysconfdir)s/autoconfd/autoconfd.json",
+                         "%(sysconfdir)s/logrotate.d/autoconfd",
+                         "%(localstatedir)s/log/autoconfd/",
+                         "%(docdir)s/metrics.md"):
+                self.assertIn(path % var, text)
+            self.assertNotIn("/etc/autoconfd",
+                             text.replace(var["sysconfdir"] + "/autoconfd", ""))
+            text = self.formatted(os.path.join(dest, rel["mandir"], "man5/autoconfd.json.5"))
+            self.assertIn("%(sysconfdir)s/autoconfd/autoconfd.json" % var, text)
+            self.assertIn('"%(localstatedir)s/log/autoconfd/access.log"' % var, text)
+            # The daemon's built-in default is the configured one too.
+            r = subprocess.run([harness.AUTOCONFD, "-h"], capture_output=True,
+                               text=True, timeout=30)
+            self.assertIn("(default %s/autoconfd/autoconfd.json)" % var["sysconfdir"],
+                          r.stdout)
 
+    def formatted(self, page):
+        r = subprocess.run(["mandoc", "-T", "utf8", page], capture_output=True,
+                           text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return re.sub(r".\x08", "", r.stdout)
+
+    def test_generated_pages_lint_clean(self):
+        """The pages with the build's paths substituted, as installed."""
+        if BUILD is None:
+            self.skipTest("TOP_BUILDDIR is not set (run through make check)")
+        mandoc = shutil.which("mandoc")
+        self.assertIsNotNone(mandoc, "mandoc is not installed (Debian package mandoc)")
+        for page in ("man/autoconfd.8", "man/autoconfd.json.5"):
+            path = os.path.join(BUILD, page)
+            r = subprocess.run(["make", "-s", "-C", BUILD, page], capture_output=True,
+                               text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            r = subprocess.run([mandoc, "-T", "lint", "-W", "warning", path],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual((r.returncode, r.stdout + r.stderr), (0, ""), page)
 
 if __name__ == "__main__":
     harness.main()

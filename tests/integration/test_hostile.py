@@ -324,16 +324,23 @@ class Oversize(Base):
         self.assertTrue(out == b"" or out.startswith(b"HTTP/1.1 413 "), out[:60])
 
     def test_ambiguous_framing_is_400(self):
-        for framing in (b"Content-Length: 5\r\nContent-Length: 6\r\n",
-                        b"Content-Length: 5\r\ncontent-length: 5\r\n",
-                        b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"):
+        for framing, why in (
+                (b"Content-Length: 5\r\nContent-Length: 6\r\n",
+                 b"more than one Content-Length header\n"),
+                (b"Content-Length: 5\r\ncontent-length: 5\r\n",
+                 b"more than one Content-Length header\n"),
+                (b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+                 b"Transfer-Encoding together with Content-Length\n")):
             with self.subTest(framing=framing):
                 s = connect(self.d)
                 try:
                     s.sendall(b"POST " + AD.encode() + b" HTTP/1.1\r\nHost: x\r\n" + framing +
                               b"\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
                     st, h, body = read_reply(s)
-                    self.assertEqual((st, body), (400, b"ambiguous request framing\n"))
+                    # libmicrohttpd 1.0 refuses some of these itself.
+                    self.assertEqual(st, 400)
+                    if not body.startswith(b"<html>"):
+                        self.assertEqual(body, why)
                     self.assertEqual(h.get("connection"), "close")
                     # Nothing after it is taken as a request.
                     self.assertTrue(closed_by(s, time.monotonic() + PROMPT))
@@ -344,19 +351,22 @@ class Oversize(Base):
 class Malformed(Base):
     def test_pipelined_garbage(self):
         # After the first answer, garbage ends the connection without an
-        # answer (or with a 400); the request behind it is never read. An
-        # unknown method is a request like any other. A line that starts
-        # with NUL reads as an empty line (libmicrohttpd), like the blank
-        # lines allowed between requests.
+        # answer or with a 400; the request behind it is never read. An
+        # unknown method is a request like any other, but an HTTP/1.1
+        # request needs its Host (RFC 9112 3.2). Where two outcomes are
+        # listed, libmicrohttpd 0.9.75 and 1.0 differ (1.0 drops some
+        # garbage without an answer).
         ok = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-        for garbage, want in ((b"<GARBAGE>\x00\xff\r\n\r\n", [b"200"]),
-                              (b"\xff\xfe<GARBAGE>\r\n\r\n", [b"200"]),
-                              (b"GARBAGE /x HTTP/1.1\r\n\r\n", [b"200", b"404", b"200"]),
-                              (b"GET / HTTP/1.1\r\nBad Header\r\n\r\n", [b"200", b"400"]),
-                              (b"\x00\xff<GARBAGE>\r\n\r\n", [b"200", b"200"])):
+        for garbage, want in ((b"<GARBAGE>\x00\xff\r\n\r\n", [[b"200"]]),
+                              (b"\xff\xfe<GARBAGE>\r\n\r\n", [[b"200"]]),
+                              (b"GARBAGE /x HTTP/1.1\r\n\r\n", [[b"200", b"400"]]),
+                              (b"GARBAGE /x HTTP/1.1\r\nHost: x\r\n\r\n",
+                               [[b"200", b"404", b"200"]]),
+                              (b"GET / HTTP/1.1\r\nBad Header\r\n\r\n", [[b"200", b"400"]]),
+                              (b"\x00\xff<GARBAGE>\r\n\r\n", [[b"200", b"400"], [b"200"]])):
             with self.subTest(garbage=garbage):
                 out = self.d.raw(ok + garbage + ok)
-                self.assertEqual(re.findall(rb"HTTP/1\.1 (\d+) ", out), want, out)
+                self.assertIn(re.findall(rb"^HTTP/1\.1 (\d+) ", out, re.M), want, out)
                 self.assertNotIn(b"GARBAGE", out)
 
     def test_tls_handshake_on_the_plain_port(self):

@@ -107,9 +107,12 @@ class PerDomain(Setup, unittest.TestCase):
             self.assertEqual(doc["id"], "hoster.example")
             # The domain asked for alone: no customer sees another.
             self.assertEqual(doc["domains"], [dom])
-            self.assertEqual([(s["type"], s["hostname"], s["port"]) for s in doc["servers"]],
+            self.assertEqual([(s["type"], s["hostname"], s["port"]) for s in doc["servers"]
+                              if s["type"] in ("imap", "smtp")],
                              [("imap", "imap." + dom, 993), ("smtp", "smtp." + dom, 465),
                               ("smtp", "submit.hoster.example", 587)])
+            self.assertEqual([s["url"] for s in doc["servers"] if s["type"] == "activesync"],
+                             ["https://eas.%s/Microsoft-Server-ActiveSync" % dom])
             self.assertEqual(doc["webmail"], "https://webmail.%s/" % dom)
             cal = doc["root"].find("calendar")
             self.assertEqual(cal.findtext("url"), "https://dav.%s/cal/" % dom)
@@ -388,7 +391,7 @@ class Files(unittest.TestCase):
         self.write("one.json", harness.provider("one.example"))
         r = self.check({"include": ["one.json", "conf.d/*.json"]})
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("OK: 1 providers", r.stdout)
+        self.assertIn("OK: 1 provider, 1 domain", r.stdout)
         r = self.check({"include": "conf.d/*.json"})
         self.assertEqual(r.returncode, 1)
         self.assertIn("include: must list at least one provider", r.stderr)

@@ -12,6 +12,7 @@ import uuid
 
 import harness
 from harness import Daemon, provider
+from clients import apple_mail_problems
 
 UUID_RE = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{4}-5[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$")
 MAIL_TYPES = {
@@ -174,6 +175,152 @@ class Profile(unittest.TestCase):
             st, h, _ = d.request("POST", path("a@example.com"), body=b"")
             self.assertEqual((st, h["allow"]), (405, "GET, HEAD"))
             self.assertTrue(d.alive())
+
+
+def srv(protocol, port, security="ssl", **extra):
+    s = {"protocol": protocol, "host": "%s%d.example.com" % (protocol, port),
+         "port": port, "security": security}
+    s.update(extra)
+    return s
+
+
+class AppleMapping(unittest.TestCase):
+    """docs/clients.md's table, one mapping per test: the config field, the
+    com.apple.mail.managed key Apple documents, read back with plistlib."""
+
+    def profile(self, servers, addr="ann.lee@example.com", **extra):
+        cfg = {"providers": [provider("example.com", servers=servers, **extra)]}
+        with Daemon(cfg) as d:
+            st, _, body = d.get(path(addr))
+        self.assertEqual(st, 200, body)
+        prof = plistlib.loads(body)
+        self.assertEqual(apple_mail_problems(prof["PayloadContent"][0]), [])
+        return prof
+
+    def mail(self, servers, **kw):
+        return self.profile(servers, **kw)["PayloadContent"][0]
+
+    def test_security_becomes_use_ssl(self):
+        # Implicit TLS and STARTTLS alike; the port tells them apart.
+        for sec, port in (("ssl", 993), ("starttls", 143)):
+            with self.subTest(security=sec):
+                m = self.mail([srv("imap", port, sec), srv("smtp", 587, "starttls")])
+                self.assertEqual((m["IncomingMailServerUseSSL"],
+                                  m["IncomingMailServerPortNumber"]), (True, port))
+                self.assertIs(m["OutgoingMailServerUseSSL"], True)
+        # A plain server is never the profile's: the next one is.
+        m = self.mail([srv("imap", 143, "plain"), srv("imap", 993),
+                       srv("smtp", 25, "plain"), srv("smtp", 465)])
+        self.assertEqual((m["IncomingMailServerPortNumber"],
+                          m["OutgoingMailServerPortNumber"]), (993, 465))
+
+    def test_host_and_port(self):
+        m = self.mail([srv("imap", 10993), srv("smtp", 10465)])
+        self.assertEqual((m["IncomingMailServerHostName"], m["IncomingMailServerPortNumber"],
+                          m["OutgoingMailServerHostName"], m["OutgoingMailServerPortNumber"]),
+                         ("imap10993.example.com", 10993, "smtp10465.example.com", 10465))
+
+    def test_imap_first_pop3_only_without_imap(self):
+        m = self.mail([srv("pop3", 995), srv("imap", 993), srv("smtp", 465)])
+        self.assertEqual((m["EmailAccountType"], m["IncomingMailServerPortNumber"]),
+                         ("EmailTypeIMAP", 993))
+        m = self.mail([srv("pop3", 995, leave_messages_on_server=True), srv("smtp", 465)],
+                      accept_warnings=["no-imap"])
+        self.assertEqual((m["EmailAccountType"], m["IncomingMailServerPortNumber"]),
+                         ("EmailTypePOP", 995))
+        # Apple has no key to keep POP3 messages on the server.
+        self.assertFalse([k for k in m if "Leave" in k or "Delete" in k])
+
+    def test_authentication(self):
+        for auth, apple in (("password-cleartext", "EmailAuthPassword"),
+                            ("password-encrypted", "EmailAuthCRAMMD5"),
+                            ("NTLM", "EmailAuthNTLM"),
+                            ("client-IP-address", "EmailAuthNone"),
+                            ("none", "EmailAuthNone"),
+                            ("smtp-after-pop", "EmailAuthNone")):
+            with self.subTest(auth=auth):
+                # POP3 may list any method; SMTP needs a password method
+                # too (Thunderbird for Android), listed after it.
+                m = self.mail([srv("pop3", 995, auth=[auth]),
+                               srv("smtp", 465, auth=list(dict.fromkeys(
+                                   [auth, "password-cleartext"])))],
+                              accept_warnings=["no-imap"])
+                self.assertEqual((m["IncomingMailServerAuthentication"],
+                                  m["OutgoingMailServerAuthentication"]), (apple, apple))
+        # Methods Apple has no value for are passed over for the next.
+        m = self.mail([srv("imap", 993, auth=["OAuth2", "password-encrypted"]),
+                       srv("smtp", 465, auth=["GSSAPI", "TLS-client-cert",
+                                              "password-cleartext"])])
+        self.assertEqual((m["IncomingMailServerAuthentication"],
+                          m["OutgoingMailServerAuthentication"]),
+                         ("EmailAuthCRAMMD5", "EmailAuthPassword"))
+        # A server without any is not the profile's.
+        m = self.mail([srv("pop3", 995, auth=["GSSAPI"]), srv("pop3", 1995),
+                       srv("smtp", 465)], accept_warnings=["no-imap"])
+        self.assertEqual(m["IncomingMailServerPortNumber"], 1995)
+
+    def test_username(self):
+        for tmpl, want in (("%EMAILADDRESS%", "ann.lee@example.com"),
+                           ("%EMAILLOCALPART%", "ann.lee"),
+                           ("mail-%EMAILDOMAIN%\\%EMAILLOCALPART%", "mail-example.com\\ann.lee")):
+            with self.subTest(username=tmpl):
+                m = self.mail([srv("imap", 993, username=tmpl),
+                               srv("smtp", 465, username=tmpl)])
+                self.assertEqual((m["IncomingMailServerUsername"],
+                                  m["OutgoingMailServerUsername"]), (want, want))
+        # Only the user knows %REALNAME%: no key, the device asks.
+        m = self.mail([srv("imap", 993, username="%REALNAME%"), srv("smtp", 465)],
+                      accept_warnings=["realname-username"])
+        self.assertNotIn("IncomingMailServerUsername", m)
+        self.assertEqual(m["OutgoingMailServerUsername"], "ann.lee@example.com")
+
+    def test_account_fields(self):
+        prof = self.profile([srv("imap", 993), srv("smtp", 465)], name="Example Mail",
+                            short_name="ExMail")
+        m = prof["PayloadContent"][0]
+        self.assertEqual((m["EmailAccountDescription"], m["EmailAddress"],
+                          m["PayloadDisplayName"], prof["PayloadOrganization"]),
+                         ("Example Mail", "ann.lee@example.com", "ExMail mail", "Example Mail"))
+        # The person's name is not known; no password is ever sent.
+        self.assertNotIn("EmailAccountName", m)
+        self.assertFalse([k for k in m if k in ("IncomingPassword", "OutgoingPassword")])
+        self.assertIs(m["OutgoingPasswordSameAsIncomingPassword"], True)
+        prof = self.profile([srv("imap", 993), srv("smtp", 465)],
+                            mobileconfig={"identifier": "org.example.mail",
+                                          "organization": "Example Org"})
+        self.assertEqual(prof["PayloadOrganization"], "Example Org")
+        self.assertTrue(prof["PayloadIdentifier"].startswith("org.example.mail."))
+
+    def test_caldav_and_carddav(self):
+        prof = self.profile([srv("imap", 993, username="%EMAILLOCALPART%"), srv("smtp", 465)],
+                            caldav="https://dav.example.com/cal/", short_name="Ex",
+                            carddav="http://dav.example.com:8008/card/")
+        mail, cal, card = prof["PayloadContent"]
+        self.assertEqual(cal, {
+            "CalDAVAccountDescription": "Ex calendar", "CalDAVHostName": "dav.example.com",
+            "CalDAVPort": 443, "CalDAVPrincipalURL": "https://dav.example.com/cal/",
+            "CalDAVUseSSL": True, "CalDAVUsername": "ann.lee",
+            "PayloadDisplayName": "Ex calendar", "PayloadIdentifier": cal["PayloadIdentifier"],
+            "PayloadType": "com.apple.caldav.account", "PayloadUUID": cal["PayloadUUID"],
+            "PayloadVersion": 1})
+        self.assertEqual((card["CardDAVHostName"], card["CardDAVPort"], card["CardDAVUseSSL"],
+                          card["CardDAVPrincipalURL"], card["CardDAVUsername"],
+                          card["PayloadType"]),
+                         ("dav.example.com", 8008, False, "http://dav.example.com:8008/card/",
+                          "ann.lee", "com.apple.carddav.account"))
+
+    def test_what_a_profile_cannot_carry(self):
+        # Exchange, JMAP, ActiveSync and ManageSieve have no mail payload
+        # keys: the profile is the IMAP account alone.
+        prof = self.profile([srv("imap", 993), srv("smtp", 465),
+                             {"protocol": "managesieve", "host": "sieve.example.com"}],
+                            ews="https://ex.example.com/EWS/Exchange.asmx",
+                            jmap="https://jmap.example.com/", webdav="https://dav.example.com/",
+                            activesync="https://ex.example.com/Microsoft-Server-ActiveSync")
+        self.assertEqual([p["PayloadType"] for p in prof["PayloadContent"]],
+                         ["com.apple.mail.managed"])
+        self.assertNotIn(b"sieve", plistlib.dumps(prof))
+        self.assertNotIn(b"ex.example.com", plistlib.dumps(prof))
 
 
 if __name__ == "__main__":

@@ -95,7 +95,10 @@ class HealthAndMetrics(unittest.TestCase):
                 prev = v
             self.assertEqual(counter(m, "autoconfd_config_generation"), 1)
             self.assertEqual(counter(m, "autoconfd_config_reload_failures_total"), 0)
-            self.assertEqual(counter(m, "autoconfd_build_info", version="0.1.0"), 1)
+            info = [k for k in m if k[0] == "autoconfd_build_info"]
+            self.assertEqual(len(info), 1)
+            self.assertIn(("version", "0.1.0"), info[0][1])
+            self.assertEqual(m[info[0]], 1)
             self.assertGreater(counter(m, "autoconfd_start_time_seconds"), 1.6e9)
 
     def test_metrics_reloads_and_connections(self):
@@ -334,15 +337,33 @@ class Limits(unittest.TestCase):
             a = socket.create_connection((d.host, d.port), timeout=5)
             b = socket.create_connection((d.host, d.port), timeout=5)
             try:
+                # The third gets a short 503 and is closed, before it
+                # sends anything.
                 c = socket.create_connection((d.host, d.port), timeout=5)
-                c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                out = b""
                 try:
-                    self.assertEqual(c.recv(100), b"")
+                    while True:
+                        chunk = c.recv(4096)
+                        if not chunk:
+                            break
+                        out += chunk
                 except ConnectionResetError:
                     pass
                 c.close()
-                a.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-                self.assertTrue(a.recv(100).startswith(b"HTTP/1.1 200 "))
+                self.assertTrue(out.startswith(b"HTTP/1.1 503 "), out)
+                self.assertTrue(out.endswith(b"\r\n\r\ntoo many connections from one "
+                                             b"address\n"), out)
+
+                # Counted, asked on a connection already open.
+                a.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+                r = http.client.HTTPResponse(a)
+                r.begin()
+                self.assertEqual(r.status, 200)
+                text = r.read().decode()
+                self.assertIn('autoconfd_edge_rejections_total{reason="per_ip_limit"} 1\n',
+                              text)
+                self.assertIn('autoconfd_requests_total{endpoint="edge",code="503"} 1\n',
+                              text)
             finally:
                 a.close()
                 b.close()

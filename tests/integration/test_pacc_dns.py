@@ -158,6 +158,24 @@ class DnsVerb(unittest.TestCase):
         self.assertIn("; autoconfig.bigmail.example. is the public_url host itself", r.stdout)
         self.assertNotIn("25 smtp", r.stdout)
 
+    def test_managesieve_record(self):
+        with Daemon(example("groupware.json")) as d:
+            r = dns(d.path, "team.groupware.example")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        srv = [(n, v) for n, _, _, t, v in records(r.stdout) if t == "SRV"]
+        self.assertEqual(srv[:7], [
+            ("_imaps._tcp.team.groupware.example.", "0 1 993 mail.groupware.example."),
+            ("_imap._tcp.team.groupware.example.", "0 0 0 ."),
+            ("_pop3s._tcp.team.groupware.example.", "0 0 0 ."),
+            ("_pop3._tcp.team.groupware.example.", "0 0 0 ."),
+            ("_submissions._tcp.team.groupware.example.", "0 1 465 mail.groupware.example."),
+            ("_submission._tcp.team.groupware.example.", "1 1 587 mail.groupware.example."),
+            # RFC 5804: STARTTLS only, so one label; none when not offered.
+            ("_sieve._tcp.team.groupware.example.", "0 1 4190 mail.groupware.example."),
+        ])
+        with Daemon(example("one-host.json")) as d:
+            self.assertNotIn("_sieve", dns(d.path, "mail-one.example").stdout)
+
     def test_not_offered_and_unknown_host(self):
         cfg = {"public_url": "https://setup.hoster.example:8443/base",
                "providers": [provider("example.com", servers=[

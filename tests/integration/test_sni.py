@@ -196,7 +196,7 @@ class Sni(unittest.TestCase):
         self.assertRegex(r.stderr, r"warning: tls: the certificate for "
                          r"autoconfig\.soon\.example expires on \d{4}-\d\d-\d\d")
         self.assertEqual(r.stderr.count("warning"), 1, r.stderr)
-        self.assertIn("1 warnings", r.stdout)
+        self.assertIn("1 warning\n", r.stdout)
         with self.daemon(cfg):
             st, _, body = self.metrics()
         series = dict(re.findall(

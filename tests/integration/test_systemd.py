@@ -80,7 +80,7 @@ class Units(unittest.TestCase):
             self.assertRegex(svc, r"(?m)^%s$" % re.escape(line))
 
     def test_reload_path_unit(self):
-        """The .path unit watches the config and its autoconfd.d/ and
+        """The .path unit watches the config and the conf.d/ beside it and
         starts the oneshot that reloads a running autoconfd."""
         units = {}
         for u in UNITS[2:]:
@@ -88,7 +88,8 @@ class Units(unittest.TestCase):
                 units[u] = f.read()
         path = units["autoconfd-reload.path"]
         self.assertEqual(re.findall(r"(?m)^PathChanged=(.*)$", path),
-                         ["@sysconfdir@/autoconfd.json", "@sysconfdir@/autoconfd.d"])
+                         ["@sysconfdir@/autoconfd/autoconfd.json",
+                          "@sysconfdir@/autoconfd/conf.d"])
         self.assertRegex(path, r"(?m)^Unit=autoconfd-reload\.service$")
         self.assertRegex(path, r"(?m)^WantedBy=paths\.target$")
         svc = units["autoconfd-reload.service"]

@@ -9,6 +9,8 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import threading
+import time
 import unittest
 
 import harness
@@ -141,6 +143,111 @@ class DirectHttps(unittest.TestCase):
             finally:
                 s.close()
             self.assertEqual(self.get(self.conn(), "/healthz")[0], 200)
+
+
+    def handshake(self, ctx, session=None):
+        raw = socket.create_connection(("127.0.0.1", self.tls_port), timeout=10)
+        s = ctx.wrap_socket(raw, server_hostname="autoconfig.example.com", session=session)
+        # TLS 1.3 tickets come after the handshake: read an answer.
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: autoconfig.example.com\r\n\r\n")
+        data = b""
+        while b"\r\n\r\nok\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        self.assertTrue(data.startswith(b"HTTP/1.1 200 "), data)
+        return s
+
+    def test_sessions_resume(self):
+        # Session tickets (TLS 1.2, RFC 5077) and PSK (TLS 1.3): a
+        # client's second connection skips the certificate and key
+        # exchange. Also after a reload, which keeps the ticket key.
+        with self.daemon() as d:
+            for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+                with self.subTest(version=version):
+                    ctx = self.ctx()
+                    ctx.minimum_version = ctx.maximum_version = version
+                    first = self.handshake(ctx)
+                    session = first.session
+                    first.close()
+                    self.assertIsNotNone(session)
+                    self.assertTrue(session.has_ticket)
+                    again = self.handshake(ctx, session)
+                    self.assertTrue(again.session_reused)
+                    again.close()
+                    d.reload(expect="loaded")
+                    after = self.handshake(ctx, session)
+                    self.assertTrue(after.session_reused)
+                    after.close()
+
+    def test_old_versions_refused(self):
+        with self.daemon():
+            for version in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1):
+                with self.subTest(version=version):
+                    ctx = self.ctx()
+                    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+                    ctx.minimum_version = ctx.maximum_version = version
+                    with self.assertRaises(ssl.SSLError) as e:
+                        self.handshake(ctx)
+                    # The server's refusal (an alert, or libmicrohttpd
+                    # closing at once), not the client's.
+                    self.assertRegex(str(e.exception),
+                                     "ALERT_PROTOCOL_VERSION|UNEXPECTED_EOF_WHILE_READING")
+            self.handshake(self.ctx()).close()
+
+    def test_client_that_never_handshakes(self):
+        cfg = self.config()
+        cfg["limits"] = {"request_timeout": 2, "timeout": 30}
+        d = Daemon(cfg, listen=["127.0.0.1:%d" % self.tls_port])
+        with d:
+            idle = [socket.create_connection(("127.0.0.1", self.tls_port), timeout=10)
+                    for _ in range(20)]
+            try:
+                # Others are served meanwhile.
+                self.handshake(self.ctx()).close()
+                start = time.monotonic()
+                for s in idle:
+                    s.settimeout(max(0.1, 8 * harness.SLOW - (time.monotonic() - start)))
+                    try:
+                        self.assertEqual(s.recv(10), b"")
+                    except ConnectionResetError:
+                        pass
+                self.assertLess(time.monotonic() - start, 6 * harness.SLOW)
+            finally:
+                for s in idle:
+                    s.close()
+
+    def test_handshakes_during_reloads(self):
+        # The credentials a handshake picked up stay alive until its
+        # connection closes, however many reloads come meanwhile.
+        with self.daemon() as d:
+            stop = threading.Event()
+            seen, errors = set(), []
+
+            def client():
+                ctx = self.ctx()
+                while not stop.is_set():
+                    try:
+                        s = self.handshake(ctx)
+                        seen.add(s.getpeercert(binary_form=True))
+                        s.close()
+                    except Exception as e:   # reported below
+                        errors.append(repr(e))
+            threads = [threading.Thread(target=client) for _ in range(4)]
+            for t in threads:
+                t.start()
+            try:
+                for i in range(20):
+                    self.install(self.b if i % 2 == 0 else self.a)
+                    d.reload(expect="generation %d" % (i + 2))
+                    time.sleep(0.05)
+            finally:
+                stop.set()
+                for t in threads:
+                    t.join(30)
+            self.assertEqual(errors, [])
+            self.assertEqual(seen, {self.a[2], self.b[2]})
 
 
 @unittest.skipUnless(OPENSSL, "openssl is not installed")

@@ -189,6 +189,131 @@ START_TEST(warnings)
 }
 END_TEST
 
+/* Every warning ends with its name; -t prints it as is. */
+START_TEST(warnings_have_names)
+{
+	struct conf *c = load(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":["
+	    "{\"protocol\":\"imap\",\"host\":\"10.1.2.3\",\"port\":993,\"security\":\"ssl\"},"
+	    "{\"protocol\":\"pop3\",\"host\":\"p.x.org\",\"port\":110,\"security\":\"starttls\"},"
+	    "{\"protocol\":\"imap\",\"host\":\"i.x.org\",\"port\":143,\"security\":\"starttls\"},"
+	    "{\"protocol\":\"smtp\",\"host\":\"s.x.org\",\"port\":587,\"security\":\"starttls\",\"username\":\"%REALNAME%\"},"
+	    "{\"protocol\":\"smtp\",\"host\":\"s.x.org\",\"port\":587,\"security\":\"ssl\"},"
+	    "{\"protocol\":\"managesieve\",\"host\":\"m.x.org\",\"username\":\"%REALNAME%\"}],"
+	    "\"jmap\":\"http://jmap.x.org/\"}"));
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(errs,
+	    "t.json:1:84: warning: providers[0].servers[0].host: an IP address as host: "
+	    "clients check the TLS certificate against it, and certificates rarely name one [ip-host]\n"
+	    "t.json:1:124: warning: providers[0].servers[1]: STARTTLS on port 110: Thunderbird's "
+	    "Exchange (Autodiscover) setup takes STARTTLS on any port but 143 and 587 for "
+	    "implicit TLS [starttls-port]\n"
+	    "t.json:1:264: warning: providers[0].servers[3]: a username with %REALNAME%, which only "
+	    "the user knows: Thunderbird for Android logs in with it literally, Outlook and Apple "
+	    "devices ask for the login [realname-username]\n"
+	    "t.json:1:358: warning: providers[0].servers[4]: implicit TLS on port 587, a port for "
+	    "STARTTLS: Thunderbird's Exchange (Autodiscover) setup takes it for STARTTLS [ssl-port]\n"
+	    "t.json:1:499: warning: providers[0].jmap: plain http URL; clients may refuse it [http-url]\n");
+	conf_free(c);
+
+	/* No encrypted IMAP server: Thunderbird for Android has nothing. */
+	c = load(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":["
+	    "{\"protocol\":\"pop3\",\"host\":\"p.x.org\",\"port\":995,\"security\":\"ssl\"},"
+	    "{\"protocol\":\"imap\",\"host\":\"i.x.org\",\"port\":143,\"security\":\"plain\"}]}"));
+	ck_assert_ptr_nonnull(c);
+	ck_assert_msg(strstr(errs, "warning: providers[0].servers: imap is offered only without "
+	    "encryption; no client will be told about it [plain-only]\n") != NULL, "%s", errs);
+	ck_assert_msg(strstr(errs, "warning: providers[0].servers: no IMAP server with encryption: "
+	    "Thunderbird for Android sets up IMAP accounts only and refuses the autoconfig file "
+	    "[no-imap]\n") != NULL, "%s", errs);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(accept_warnings)
+{
+	/* Accepted by name, per provider: the other provider still warns. */
+	struct conf *c = load(TOP(
+	    "{\"name\":\"X\",\"domains\":[\"x.org\"],\"accept_warnings\":[\"no-imap\",\"port-25\"],"
+	    "\"servers\":[{\"protocol\":\"pop3\",\"host\":\"p.x.org\",\"port\":995,\"security\":\"ssl\"},"
+	    "{\"protocol\":\"smtp\",\"host\":\"s.x.org\",\"port\":25,\"security\":\"starttls\"}]},"
+	    "{\"name\":\"Y\",\"domains\":[\"y.org\"],\"servers\":["
+	    "{\"protocol\":\"pop3\",\"host\":\"p.y.org\",\"port\":995,\"security\":\"ssl\"}]}"));
+	struct diag d = { 0 };
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_msg(strstr(errs, "providers[0].servers[1]: STARTTLS on port 25") != NULL, "%s", errs);
+	ck_assert_ptr_null(strstr(errs, "providers[0].servers: no IMAP"));
+	ck_assert_ptr_null(strstr(errs, "port 25 is for relaying"));
+	ck_assert_msg(strstr(errs, "providers[1].servers: no IMAP server") != NULL, "%s", errs);
+	conf_free(c);
+	c = conf_load_buffer("t.json", TOP(PROV(",\"accept_warnings\":[\"no-imap\"]")),
+	    strlen(TOP(PROV(",\"accept_warnings\":[\"no-imap\"]"))), &d);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(d.nwarnings, 0);
+	conf_free(c);
+	diag_free(&d);
+
+	expect_error(TOP(PROV(",\"accept_warnings\":[\"no-imap\",\"no-imapp\"]")),
+	    "providers[0].accept_warnings[1]: unknown value \"no-imapp\"; expected one of "
+	    "\"http-url\", \"ip-host\", \"ip-domain\", \"single-label-domain\", \"long-name\", "
+	    "\"long-short-name\", \"starttls-port\", \"ssl-port\", \"port-25\", \"plain-only\", "
+	    "\"realname-username\", \"no-imap\", \"mta-sts-mx\", \"mta-sts-max-age\", "
+	    "\"acme-dir\"\n");
+	for (int w = 0; w < W_COUNT; w++)
+		ck_assert_ptr_nonnull(strstr(errs, warning_name((enum warning)w)));
+	expect_error(TOP(PROV(",\"accept_warnings\":\"no-imap\"")),
+	    "providers[0].accept_warnings: expected an array, found a string");
+	expect_error(TOP(PROV(",\"accept_warnings\":[7]")),
+	    "providers[0].accept_warnings[0]: expected a string, found an integer");
+}
+END_TEST
+
+START_TEST(managesieve_and_ews)
+{
+	struct conf *c = load(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],"
+	    "\"ews\":\"https://mail.x.org/EWS/Exchange.asmx\",\"servers\":[" SRV("") ","
+	    "{\"protocol\":\"managesieve\",\"host\":\"m.x.org\"},"
+	    "{\"protocol\":\"managesieve\",\"host\":\"m.x.org\",\"port\":2000,\"security\":\"ssl\","
+	    "\"auth\":[\"GSSAPI\"]}]}"));
+	const struct provider *p;
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(errs, "");
+	p = &c->providers[0];
+	ck_assert_str_eq(p->ews, "https://mail.x.org/EWS/Exchange.asmx");
+	ck_assert_int_eq(p->servers[1].proto, PROTO_MANAGESIEVE);
+	ck_assert_uint_eq(p->servers[1].port, 4190);
+	ck_assert_int_eq(p->servers[1].security, SEC_STARTTLS);
+	ck_assert_str_eq(p->servers[1].username, "%EMAILADDRESS%");
+	ck_assert_int_eq(p->servers[1].auth[0], AUTH_PASSWORD_CLEARTEXT);
+	/* The Thunderbird rules are for mail servers: GSSAPI alone is fine. */
+	ck_assert_uint_eq(p->servers[2].port, 2000);
+	ck_assert_int_eq(p->servers[2].security, SEC_SSL);
+	ck_assert_int_eq(p->servers[2].auth[0], AUTH_GSSAPI);
+	ck_assert(!proto_incoming(PROTO_MANAGESIEVE));
+	conf_free(c);
+
+	/* Other protocols still need their port and security. */
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":["
+	    "{\"protocol\":\"imap\",\"host\":\"i.x.org\"}]}"),
+	    "providers[0].servers[0]: missing required key \"port\"");
+	ck_assert_msg(strstr(errs, "missing required key \"security\"") != NULL, "%s", errs);
+	expect_error(TOP(PROV(",\"ews\":\"http://mail.x.org/EWS/Exchange.asmx\"")),
+	    "providers[0].ews: expected an https:// URL");
+	expect_error(TOP(PROV(",\"ews\":[]")), "providers[0].ews: expected a string, found an array");
+	expect_error(TOP(PROV(",\"ewss\":\"https://x.org/\"")),
+	    "unknown key \"ewss\" (did you mean \"ews\"?)");
+	/* A plain ManageSieve server is for the settings page only. */
+	c = load(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":[" SRV("") ","
+	    "{\"protocol\":\"managesieve\",\"host\":\"m.x.org\",\"security\":\"plain\"}]}"));
+	ck_assert_ptr_nonnull(c);
+	ck_assert_msg(strstr(errs, "managesieve is offered only without encryption") != NULL, "%s", errs);
+	ck_assert(!server_advertised(&c->providers[0].servers[1]));
+	conf_free(c);
+}
+END_TEST
+
 START_TEST(lookup)
 {
 	struct conf *c = load(TOP(
@@ -558,6 +683,7 @@ START_TEST(streamed_same_model)
 		ck_assert_str_eq(p->name, q->name);
 		ck_assert_str_eq(p->short_name, q->short_name);
 		ck_assert_pstr_eq(p->webmail, q->webmail);
+		ck_assert_pstr_eq(p->ews, q->ews);
 		ck_assert_int_eq(p->oauth2 != NULL, q->oauth2 != NULL);
 		if (p->oauth2 != NULL) {
 			ck_assert_str_eq(p->oauth2->issuer, q->oauth2->issuer);
@@ -698,6 +824,9 @@ conf_suite(void)
 	tcase_add_test(tc, bad_values);
 	tcase_add_test(tc, domain_conflicts);
 	tcase_add_test(tc, warnings);
+	tcase_add_test(tc, warnings_have_names);
+	tcase_add_test(tc, accept_warnings);
+	tcase_add_test(tc, managesieve_and_ews);
 	tcase_add_test(tc, lookup);
 	tcase_add_test(tc, many_domains_index);
 	tcase_add_test(tc, trusted_proxies);

@@ -60,6 +60,19 @@ START_TEST(invalid_addresses)
 
 	ck_assert_str_eq(parse_err(""), "empty address");
 	ck_assert_str_eq(parse_err("alice"), "address has no '@'");
+	/* Noncharacters (a profile would not parse), C1 controls and the
+	 * bidirectional formatting characters (they reorder what is shown). */
+	static const char *const unsafe[] = {
+		"a\xef\xbf\xbe@example.com", "a\xef\xbf\xbf@example.com",
+		"a\xef\xb7\x90@example.com", "a\xf0\x9f\xbf\xbf@example.com",
+		"a\xc2\x85@example.com", "a\xc2\x9b@example.com",
+		"a\xe2\x80\xaa@example.com", "a\xe2\x80\xae@example.com",
+		"a\xe2\x81\xa6@example.com", "a\xe2\x81\xa9@example.com",
+		"a\xe2\x80\x8f@example.com", "a\xe2\x80\xa8@example.com",
+	};
+	for (size_t i = 0; i < sizeof(unsafe) / sizeof(unsafe[0]); i++)
+		ck_assert_str_eq(parse_err(unsafe[i]), "control, noncharacter "
+		    "or bidirectional formatting character in local part");
 	ck_assert_str_eq(parse_err("a@b@c.com"), "address has more than one '@'");
 	ck_assert_str_eq(parse_err("@c.com"), "empty local part");
 	ck_assert_str_eq(parse_err("a@"), "empty domain");

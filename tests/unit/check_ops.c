@@ -85,7 +85,20 @@ START_TEST(access_addresses_in_path)
 	    "autoconfig - \"Thunderbird/128.0\"");
 	e.path = "/@x/a@b@c/d";
 	ck_assert_str_eq(fmt(&e), "2026-11-22T00:07:58Z 192.0.2.7 GET "
-	    "/@x/*@c/d 200 486 9 autoconfig - \"Thunderbird/128.0\"");
+	    "/*@x/*@c/d 200 486 9 autoconfig - \"Thunderbird/128.0\"");
+	/* The target as received: an encoded '/' stays in its segment, an
+	 * encoded '@' counts, the query goes. */
+	e.path = "/autodiscover/autodiscover.json/v1.0/se%2Fcret@example.org"
+	    "?Protocol=AutodiscoverV1";
+	ck_assert_ptr_nonnull(strstr(fmt(&e),
+	    " /autodiscover/autodiscover.json/v1.0/*@example.org 200 "));
+	e.path = "/AutoDiscover/AutoDiscover.json/v1.0/se/cret%40example.org";
+	ck_assert_ptr_nonnull(strstr(fmt(&e),
+	    " /AutoDiscover/AutoDiscover.json/v1.0/*@example.org 200 "));
+	e.path = "/x/se%2Fcret%40example.org/y?emailaddress=secret@example.org";
+	ck_assert_ptr_nonnull(strstr(fmt(&e), " /x/*@example.org/y 200 "));
+	ck_assert_ptr_null(strstr(fmt(&e), "secret"));
+	ck_assert_ptr_null(strstr(fmt(&e), "cret"));
 	e.full_addresses = true;
 	e.path = "/v1.0/bob@example.org";
 	ck_assert_ptr_nonnull(strstr(fmt(&e), " /v1.0/bob@example.org "));

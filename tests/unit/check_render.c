@@ -78,6 +78,16 @@ attr(xmlNodePtr n, const char *name)
 	return v;
 }
 
+/* The username after c, then the methods, and nothing more. */
+static void
+expect_login(xmlNodePtr c, const char *user, const char *const *auths)
+{
+	expect_elem(c = sibling(c), "username", user);
+	for (; *auths != NULL; auths++)
+		expect_elem(c = sibling(c), "authentication", *auths);
+	ck_assert_ptr_null(sibling(c));
+}
+
 /* Walks one server element and checks every child in order. */
 static xmlNodePtr
 expect_server(xmlNodePtr n, const char *elem, const char *type,
@@ -90,10 +100,7 @@ expect_server(xmlNodePtr n, const char *elem, const char *type,
 	expect_elem(c, "hostname", host);
 	expect_elem(c = sibling(c), "port", port);
 	expect_elem(c = sibling(c), "socketType", sock);
-	expect_elem(c = sibling(c), "username", user);
-	for (; *auths != NULL; auths++)
-		expect_elem(c = sibling(c), "authentication", *auths);
-	ck_assert_ptr_null(sibling(c));
+	expect_login(c, user, auths);
 	return sibling(n);
 }
 
@@ -202,6 +209,98 @@ START_TEST(wildcard_only_provider_names_its_id)
 }
 END_TEST
 
+/* Walks one URL-based incoming server (draft-06): url, username, methods. */
+static xmlNodePtr
+expect_url_server(xmlNodePtr n, const char *type, const char *url,
+    const char *user, const char *const *auths)
+{
+	expect_elem(n, "incomingServer", NULL);
+	ck_assert_str_eq(attr(n, "type"), type);
+	xmlNodePtr c = first_child(n);
+	expect_elem(c, "url", url);
+	ck_assert_ptr_null(c->properties);
+	expect_login(c, user, auths);
+	return sibling(n);
+}
+
+START_TEST(draft06_entries)
+{
+	struct conf *c = load("{\"providers\":[{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":["
+	    "{\"protocol\":\"managesieve\",\"host\":\"m.x.org\"},"
+	    "{\"protocol\":\"managesieve\",\"host\":\"m2.x.org\",\"security\":\"plain\"},"
+	    "{\"protocol\":\"imap\",\"host\":\"i.x.org\",\"port\":993,\"security\":\"ssl\","
+	    "\"auth\":[\"NTLM\",\"password-encrypted\",\"TLS-client-cert\",\"OAuth2\",\"password-cleartext\"],"
+	    "\"username\":\"%EMAILLOCALPART%\"},"
+	    "{\"protocol\":\"smtp\",\"host\":\"s.x.org\",\"port\":465,\"security\":\"ssl\"}],"
+	    "\"ews\":\"https://mail.x.org/EWS/Exchange.asmx?a=1&b=2\",\"webmail\":\"https://mail.x.org/OWA\","
+	    "\"jmap\":\"http://jmap.x.org/\",\"activesync\":\"https://mail.x.org/Microsoft-Server-ActiveSync\"},"
+	    /* OWA only beside EWS; OAuth2 alone gets a password after it;
+	     * without an incoming server the address is the login. */
+	    "{\"name\":\"Y\",\"domains\":[\"y.org\"],\"webmail\":\"https://y.org/owa/\","
+	    "\"jmap\":\"https://y.org/jmap\",\"servers\":["
+	    "{\"protocol\":\"imap\",\"host\":\"i.y.org\",\"port\":993,\"security\":\"ssl\",\"auth\":[\"OAuth2\",\"password-encrypted\"]}]},"
+	    "{\"name\":\"Z\",\"domains\":[\"z.org\"],\"ews\":\"https://z.org/ews\",\"webmail\":\"https://z.org/mail/owa/\","
+	    "\"accept_warnings\":[\"no-imap\"],\"servers\":["
+	    "{\"protocol\":\"smtp\",\"host\":\"s.z.org\",\"port\":587,\"security\":\"starttls\",\"auth\":[\"GSSAPI\",\"password-cleartext\"],\"username\":\"%EMAILLOCALPART%\"}]}]}");
+	static const char *const pw[] = { "password-cleartext", NULL };
+	static const char *const mail[] = { "NTLM", "password-encrypted",
+	    "TLS-client-cert", "OAuth2", "password-cleartext", NULL };
+	static const char *const http[] = { "NTLM", "password-cleartext",
+	    "OAuth2", NULL };
+	static const char *const oa[] = { "OAuth2", "password-cleartext", NULL };
+	static const char *const gss[] = { "GSSAPI", "password-cleartext", NULL };
+	struct buf out = { 0 };
+	xmlDocPtr doc = render(&c->providers[0], &out);
+	xmlNodePtr root = xmlDocGetRootElement(doc), n;
+
+	/* Incoming mail, then the URL entries (https only: no jmap), then
+	 * outgoing. */
+	n = sibling(sibling(sibling(first_child(first_child(root)))));
+	n = expect_server(n, "incomingServer", "imap", "i.x.org", "993", "SSL",
+	    "%EMAILLOCALPART%", mail);
+	n = expect_url_server(n, "ews", "https://mail.x.org/EWS/Exchange.asmx?a=1&b=2",
+	    "%EMAILLOCALPART%", http);
+	n = expect_url_server(n, "owa", "https://mail.x.org/OWA", "%EMAILLOCALPART%", http);
+	n = expect_url_server(n, "activesync",
+	    "https://mail.x.org/Microsoft-Server-ActiveSync", "%EMAILLOCALPART%", http);
+	n = expect_server(n, "outgoingServer", "smtp", "s.x.org", "465", "SSL",
+	    "%EMAILADDRESS%", pw);
+	ck_assert_ptr_null(n);
+	/* ManageSieve at the root, the plain one left out. */
+	n = sibling(sibling(first_child(root)));
+	ck_assert_ptr_nonnull(n);
+	n = expect_server(n, "setupServer", "managesieve", "m.x.org", "4190",
+	    "STARTTLS", "%EMAILADDRESS%", pw);
+	ck_assert_ptr_null(n);
+	ck_assert_ptr_null(strstr(out.data, "jmap"));
+	ck_assert_ptr_null(strstr(out.data, "m2.x.org"));
+	ck_assert_ptr_null(strstr(out.data, "http-basic"));
+	ck_assert_ptr_nonnull(strstr(out.data, "Exchange.asmx?a=1&amp;b=2</url>"));
+	xmlFreeDoc(doc);
+
+	out.len = 0;
+	doc = render(&c->providers[1], &out);
+	n = sibling(sibling(sibling(first_child(first_child(xmlDocGetRootElement(doc))))));
+	n = sibling(n);		/* the IMAP server */
+	n = expect_url_server(n, "jmap", "https://y.org/jmap", "%EMAILADDRESS%", oa);
+	ck_assert_ptr_null(n);
+	ck_assert_ptr_null(strstr(out.data, "type=\"owa\""));
+	xmlFreeDoc(doc);
+
+	out.len = 0;
+	doc = render(&c->providers[2], &out);
+	n = sibling(sibling(sibling(first_child(first_child(xmlDocGetRootElement(doc))))));
+	n = expect_url_server(n, "ews", "https://z.org/ews", "%EMAILADDRESS%", pw);
+	n = expect_server(n, "outgoingServer", "smtp", "s.z.org", "587", "STARTTLS",
+	    "%EMAILLOCALPART%", gss);
+	ck_assert_ptr_null(n);
+	ck_assert_ptr_null(strstr(out.data, "type=\"owa\""));
+	xmlFreeDoc(doc);
+	buf_free(&out);
+	conf_free(c);
+}
+END_TEST
+
 START_TEST(digests_known_vectors)
 {
 	static const uint8_t dns_ns[16] = { 0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad,
@@ -276,7 +375,8 @@ expect_ns(xmlNodePtr n, const char *name, const char *ns)
 	ck_assert_str_eq((const char *)n->ns->href, ns);
 }
 
-/* Walks one Protocol and checks every child in order. */
+/* Walks one Protocol and checks every child in order; login NULL: no
+ * LoginName. */
 static xmlNodePtr
 expect_protocol(xmlNodePtr n, const char *type, const char *server,
     const char *port, const char *login, const char *encryption,
@@ -288,7 +388,8 @@ expect_protocol(xmlNodePtr n, const char *type, const char *server,
 	expect_elem(c = sibling(c), "Server", server);
 	expect_elem(c = sibling(c), "Port", port);
 	expect_elem(c = sibling(c), "DomainRequired", "off");
-	expect_elem(c = sibling(c), "LoginName", login);
+	if (login != NULL)
+		expect_elem(c = sibling(c), "LoginName", login);
 	expect_elem(c = sibling(c), "SPA", "off");
 	expect_elem(c = sibling(c), "SSL", "on");
 	expect_elem(c = sibling(c), "Encryption", encryption);
@@ -307,7 +408,7 @@ static const char ad_conf[] = "{\"providers\":[{\"name\":\"Ex\","
     "{\"protocol\":\"imap\",\"host\":\"i.example.com\",\"port\":143,\"security\":\"plain\"},"
     "{\"protocol\":\"pop3\",\"host\":\"p.example.com\",\"port\":995,\"security\":\"ssl\",\"auth\":[\"none\"],\"username\":\"%REALNAME%&<%EMAILDOMAIN%>\"},"
     "{\"protocol\":\"imap\",\"host\":\"i.example.com\",\"port\":993,\"security\":\"ssl\"},"
-    "{\"protocol\":\"imap\",\"host\":\"i2.example.com\",\"port\":143,\"security\":\"starttls\",\"username\":\"u-%EMAILADDRESS%-%EMAILLOCALPART%\"},"
+    "{\"protocol\":\"imap\",\"host\":\"i2.example.com\",\"port\":143,\"security\":\"starttls\",\"username\":\"u<&-%EMAILADDRESS%-%EMAILLOCALPART%\"},"
     "{\"protocol\":\"smtp\",\"host\":\"s.example.com\",\"port\":465,\"security\":\"ssl\",\"auth\":[\"client-IP-address\",\"password-encrypted\"]},"
     "{\"protocol\":\"smtp\",\"host\":\"s.example.com\",\"port\":25,\"security\":\"plain\"}]}]}";
 
@@ -318,13 +419,16 @@ START_TEST(outlook_document_in_order)
 	struct buf out = { 0 };
 
 	ck_assert_int_eq(render_ad_outlook(&c->providers[0], &sp), 0);
-	/* LoginName holes: pop3 domain, imap993 address, imap143 address and
-	 * local part, smtp587 local part, smtp465 address. */
+	/* The User's address, then the LoginName holes: imap993 address,
+	 * imap143 address and local part, smtp587 local part, smtp465
+	 * address; the pop3 login needs %REALNAME%: none. */
 	ck_assert_uint_eq(sp.nholes, 6);
 	fill(&sp, "a&b'c", "example.com", &out);
 	ck_assert_ptr_null(strchr(out.data, '%'));
 	ck_assert_ptr_nonnull(strstr(out.data, "<LoginName>a&amp;b&apos;c</LoginName>"));
-	ck_assert_ptr_nonnull(strstr(out.data, "<LoginName>&amp;&lt;example.com&gt;</LoginName>"));
+	ck_assert_ptr_nonnull(strstr(out.data, "<AutoDiscoverSMTPAddress>a&amp;b&apos;c@example.com</AutoDiscoverSMTPAddress>"));
+	ck_assert_ptr_null(strstr(out.data, "<LoginName/>"));
+	ck_assert_ptr_null(strstr(out.data, "<LoginName></LoginName>"));
 	ck_assert_ptr_null(strstr(out.data, "a&b"));
 	const char *head = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	    "<Autodiscover xmlns=\"" AD_NS_RESPONSE "\">\n"
@@ -337,7 +441,12 @@ START_TEST(outlook_document_in_order)
 	xmlNodePtr resp = first_child(root);
 	expect_ns(resp, "Response", AD_NS_OUTLOOK_RESPONSE);
 	ck_assert_ptr_null(sibling(resp));
-	xmlNodePtr acct = first_child(resp);
+	/* User before Account, with the address only. */
+	xmlNodePtr user = first_child(resp);
+	expect_ns(user, "User", AD_NS_OUTLOOK_RESPONSE);
+	expect_elem(first_child(user), "AutoDiscoverSMTPAddress", "a&b'c@example.com");
+	ck_assert_ptr_null(sibling(first_child(user)));
+	xmlNodePtr acct = sibling(user);
 	expect_ns(acct, "Account", AD_NS_OUTLOOK_RESPONSE);
 	ck_assert_ptr_null(sibling(acct));
 	xmlNodePtr n = first_child(acct);
@@ -345,9 +454,9 @@ START_TEST(outlook_document_in_order)
 	expect_elem(n = sibling(n), "Action", "settings");
 	/* Incoming in config order without plain ones, then outgoing. */
 	n = sibling(n);
-	n = expect_protocol(n, "POP3", "p.example.com", "995", "&<example.com>", "SSL", "off");
+	n = expect_protocol(n, "POP3", "p.example.com", "995", NULL, "SSL", "off");
 	n = expect_protocol(n, "IMAP", "i.example.com", "993", "a&b'c@example.com", "SSL", "on");
-	n = expect_protocol(n, "IMAP", "i2.example.com", "143", "u-a&b'c@example.com-a&b'c", "TLS", "on");
+	n = expect_protocol(n, "IMAP", "i2.example.com", "143", "u<&-a&b'c@example.com-a&b'c", "TLS", "on");
 	n = expect_protocol(n, "SMTP", "s.example.com", "587", "a&b'c", "TLS", "on");
 	n = expect_protocol(n, "SMTP", "s.example.com", "465", "a&b'c@example.com", "SSL", "on");
 	ck_assert_ptr_null(n);
@@ -356,7 +465,8 @@ START_TEST(outlook_document_in_order)
 	/* The same splice serves the next user unchanged. */
 	out.len = 0;
 	fill(&sp, "z", "example.com", &out);
-	ck_assert_ptr_nonnull(strstr(out.data, "<LoginName>u-z@example.com-z</LoginName>"));
+	ck_assert_ptr_nonnull(strstr(out.data, "<LoginName>u&lt;&amp;-z@example.com-z</LoginName>"));
+	ck_assert_ptr_nonnull(strstr(out.data, "<AutoDiscoverSMTPAddress>z@example.com</AutoDiscoverSMTPAddress>"));
 	buf_free(&out);
 	splice_free(&sp);
 	conf_free(c);
@@ -748,6 +858,7 @@ render_suite(void)
 	tcase_add_test(tc, wildcard_only_provider_names_its_id);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("pacc");
+	tcase_add_test(tc, draft06_entries);
 	tcase_add_test(tc, digests_known_vectors);
 	tcase_add_test(tc, pacc_exact_bytes);
 	suite_add_tcase(s, tc);
