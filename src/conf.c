@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -659,11 +660,14 @@ out:
 	return r;
 }
 
+/* A host name; with wildcard, "*." may lead (an MTA-STS mx pattern,
+ * RFC 8461 4.1). */
 static const char *
-host_value(struct ld *l, json_t *v)
+host_name(struct ld *l, json_t *v, bool wildcard)
 {
-	char dom[DOMAIN_MAX + 1];
+	char dom[DOMAIN_MAX + 3];
 	const char *why, *s;
+	size_t off = 0;
 
 	if (!json_is_string(v)) {
 		err(l, "expected a string, found %s", json_type_name(v));
@@ -671,9 +675,13 @@ host_value(struct ld *l, json_t *v)
 	}
 	s = json_string_value(v);
 	if (strchr(s, '%') != NULL)
-		return host_template(l, s, false);
-	if (domain_normalize(s, json_string_length(v), dom, sizeof(dom),
-	    &why) < 0) {
+		return host_template(l, s, wildcard);
+	if (wildcard && strncmp(s, "*.", 2) == 0) {
+		memcpy(dom, "*.", 2);
+		off = 2;
+	}
+	if (domain_normalize(s + off, json_string_length(v) - off, dom + off,
+	    sizeof(dom) - off, &why) < 0) {
 		err(l, "\"%s\" is not a valid host name: %s", s, why);
 		return NULL;
 	}
@@ -682,6 +690,12 @@ host_value(struct ld *l, json_t *v)
 		    "TLS certificate against it, and certificates rarely name "
 		    "one");
 	return region_strdup(l->r, dom);
+}
+
+static const char *
+host_value(struct ld *l, json_t *v)
+{
+	return host_name(l, v, false);
 }
 
 static void
@@ -978,7 +992,8 @@ load_domains(struct ld *l, json_t *v, struct provider *p)
 			if (json_string_value(it)[1] == '\0')
 				err(l, "\"@\" needs a file name");
 			else
-				domain_file(l, json_string_value(it) + 1, &dl, i);
+				domain_file(l, json_string_value(it) + 1, &dl,
+				    i);
 		} else if ((d = domain_value(l, it)) != NULL)
 			domlist_add(&dl, d, files ? &src : NULL);
 		pop(l, s2);
@@ -1020,34 +1035,6 @@ load_mx_domains(struct ld *l, json_t *v, struct provider *p)
 		p->per_domain = true;
 }
 
-/* The MTA-STS policy's mx patterns: host names, "*." wildcards (RFC 8461
- * 4.1), %EMAILDOMAIN%. */
-static const char *
-mx_pattern(struct ld *l, json_t *v)
-{
-	char dom[DOMAIN_MAX + 3];
-	const char *s, *why;
-	size_t off = 0;
-
-	if (!json_is_string(v)) {
-		err(l, "expected a string, found %s", json_type_name(v));
-		return NULL;
-	}
-	s = json_string_value(v);
-	if (strchr(s, '%') != NULL)
-		return host_template(l, s, true);
-	if (strncmp(s, "*.", 2) == 0) {
-		memcpy(dom, "*.", 2);
-		off = 2;
-	}
-	if (domain_normalize(s + off, strlen(s + off), dom + off,
-	    sizeof(dom) - off, &why) < 0) {
-		err(l, "\"%s\" is not a valid host name: %s", s, why);
-		return NULL;
-	}
-	return region_strdup(l->r, dom);
-}
-
 static void
 load_mta_sts(struct ld *l, json_t *o, struct provider *p)
 {
@@ -1075,9 +1062,9 @@ load_mta_sts(struct ld *l, json_t *o, struct provider *p)
 		else {
 			m->max_age = (unsigned long)n;
 			if (n < 86400 && m->mode != STS_NONE)
-				warn(l, W_MTA_STS_MAX_AGE, "under a day: RFC 8461 "
-				    "advises weeks, so that a policy outlives "
-				    "an attack");
+				warn(l, W_MTA_STS_MAX_AGE, "under a day: RFC "
+				    "8461 advises weeks, so that a policy "
+				    "outlives an attack");
 		}
 		pop(l, s);
 	}
@@ -1090,7 +1077,8 @@ load_mta_sts(struct ld *l, json_t *o, struct provider *p)
 		m->mx = region_alloc(l->r, (n ? n : 1) * sizeof(char *));
 		for (size_t i = 0; i < n; i++) {
 			size_t s2 = push_idx(l, i);
-			const char *h = mx_pattern(l, json_array_get(v, i));
+			const char *h = host_name(l, json_array_get(v, i),
+			    true);
 
 			if (h != NULL)
 				m->mx[m->nmx++] = h;
@@ -1503,73 +1491,82 @@ check_ids(struct ld *l, struct conf *c)
 	free(tab);
 }
 
-/* The mx_domains index; an MX domain belongs to one provider. */
-static void
-build_mx_index(struct ld *l, struct conf *c)
+/* A name of p's list (domains or mx_domains) that another entry of an
+ * index already holds. */
+typedef void dup_fn(struct ld *l, const struct provider *p, size_t j,
+    const struct dom_slot *sl);
+
+/* An index of one list of names of every provider (at offset names, its
+ * length at count); a name in it twice goes to dup(). */
+static struct dom_slot *
+index_names(struct ld *l, struct conf *c, size_t names, size_t count,
+    size_t *mask, dup_fn *dup)
 {
+	struct dom_slot *tab;
 	size_t total = 0, size;
 
 	for (size_t i = 0; i < c->nproviders; i++)
-		total += c->providers[i].nmx_domains;
+		total += *(const size_t *)(const void *)((const char *)
+		    &c->providers[i] + count);
 	size = table_size(total);
-	c->mxtab = region_alloc(l->r, size * sizeof(struct dom_slot));
-	c->mxtab_mask = size - 1;
+	tab = region_alloc(l->r, size * sizeof(struct dom_slot));
+	*mask = size - 1;
 	for (size_t i = 0; i < c->nproviders; i++) {
 		struct provider *p = &c->providers[i];
+		const char *const *list = *(const char *const *const *)
+		    (const void *)((const char *)p + names);
+		size_t n = *(const size_t *)(const void *)((const char *)p +
+		    count);
 
-		for (size_t j = 0; j < p->nmx_domains; j++) {
-			struct dom_slot *sl = slot_find(c->mxtab, c->mxtab_mask,
-			    p->mx_domains[j]);
-			struct ld at;
+		for (size_t j = 0; j < n; j++) {
+			struct dom_slot *sl = slot_find(tab, *mask, list[j]);
 
 			if (sl->domain == NULL) {
-				sl->domain = p->mx_domains[j];
+				sl->domain = list[j];
 				sl->p = p;
-				continue;
-			}
-			at_provider(l, i, &at);
-			push_key(&at, "mx_domains");
-			push_idx(&at, j);
-			err(&at, "MX domain \"%s\" already belongs to provider "
-			    "\"%s\"", p->mx_domains[j], sl->p->id);
+			} else
+				dup(l, p, j, sl);
 		}
 	}
+	return tab;
+}
+
+static void
+dup_mx_domain(struct ld *l, const struct provider *p, size_t j,
+    const struct dom_slot *sl)
+{
+	struct ld at;
+
+	at_provider(l, p->index, &at);
+	push_key(&at, "mx_domains");
+	push_idx(&at, j);
+	err(&at, "MX domain \"%s\" already belongs to provider \"%s\"",
+	    p->mx_domains[j], sl->p->id);
+}
+
+static void
+dup_domain(struct ld *l, const struct provider *p, size_t j,
+    const struct dom_slot *sl)
+{
+	struct ld at;
+
+	at_domain(l, p->index, j, &at);
+	if (sl->p == p)
+		err(&at, "domain \"%s\" listed twice", p->domains[j]);
+	else
+		err(&at, "domain \"%s\" already belongs to provider \"%s\" "
+		    "(providers[%zu])", p->domains[j], sl->p->id,
+		    sl->p->index);
 }
 
 static void
 build_index(struct ld *l, struct conf *c, json_t *jproviders)
 {
-	size_t total = 0, size;
-
-	build_mx_index(l, c);
-	for (size_t i = 0; i < c->nproviders; i++)
-		total += c->providers[i].ndomains;
-	size = table_size(total);
-	c->dtab = region_alloc(l->r, size * sizeof(struct dom_slot));
-	c->dtab_mask = size - 1;
-	for (size_t i = 0; i < c->nproviders; i++) {
-		struct provider *p = &c->providers[i];
-
-		for (size_t j = 0; j < p->ndomains; j++) {
-			struct dom_slot *sl = dtab_slot(c, p->domains[j]);
-
-			if (sl->domain == NULL) {
-				sl->domain = p->domains[j];
-				sl->p = p;
-				continue;
-			}
-			struct ld at;
-
-			at_domain(l, p->index, j, &at);
-			if (sl->p == p)
-				err(&at, "domain \"%s\" listed twice",
-				    p->domains[j]);
-			else
-				err(&at, "domain \"%s\" already belongs to "
-				    "provider \"%s\" (providers[%zu])",
-				    p->domains[j], sl->p->id, sl->p->index);
-		}
-	}
+	c->mxtab = index_names(l, c, offsetof(struct provider, mx_domains),
+	    offsetof(struct provider, nmx_domains), &c->mxtab_mask,
+	    dup_mx_domain);
+	c->dtab = index_names(l, c, offsetof(struct provider, domains),
+	    offsetof(struct provider, ndomains), &c->dtab_mask, dup_domain);
 	(void)jproviders;
 }
 
@@ -1840,7 +1837,8 @@ load_tls_pairs(struct ld *l, json_t *v, struct tls_conf *t)
 			    json_type_name(o));
 		else {
 			check_keys(l, o, keys);
-			tp->certificate = file_member(l, o, "certificate", true);
+			tp->certificate = file_member(l, o, "certificate",
+			    true);
 			tp->key = file_member(l, o, "key", true);
 			if (tp->certificate != NULL && tp->key != NULL)
 				t->npairs++;

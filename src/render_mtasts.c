@@ -37,7 +37,8 @@ render_mta_sts(const struct provider *p, struct buf *out)
 		for (size_t i = 0; i < p->nservers; i++)
 			if (p->servers[i].proto == PROTO_SMTP &&
 			    !seen_before(p, i))
-				buf_printf(out, "mx: %s\r\n", p->servers[i].host);
+				buf_printf(out, "mx: %s\r\n",
+				    p->servers[i].host);
 	buf_printf(out, "max_age: %lu\r\n", m->max_age);
 	return 0;
 }

@@ -79,10 +79,10 @@ static void
 render_expiry(const struct tls_creds *c, struct buf *out)
 {
 	out->len = 0;
-	buf_puts(out, "# HELP autoconfd_tls_certificate_expiry_timestamp_seconds "
-	    "When each TLS certificate served expires, seconds since the "
-	    "epoch.\n# TYPE autoconfd_tls_certificate_expiry_timestamp_seconds "
-	    "gauge\n");
+	buf_puts(out, "# HELP autoconfd_tls_certificate_expiry_timestamp_"
+	    "seconds When each TLS certificate served expires, seconds since "
+	    "the epoch.\n# TYPE autoconfd_tls_certificate_expiry_timestamp_"
+	    "seconds gauge\n");
 	for (size_t i = 0; c != NULL && i < c->ncerts; i++) {
 		const struct tls_cert *t = &c->certs[i];
 

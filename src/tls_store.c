@@ -332,8 +332,8 @@ leaf_names(struct tls_creds *s, struct tls_cert *c, gnutls_x509_crt_t crt)
 	if (!any) {
 		size_t len = sizeof(buf) - 1;
 
-		if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME,
-		    0, 0, buf, &len) == 0 &&
+		if (gnutls_x509_crt_get_dn_by_oid(crt,
+		    GNUTLS_OID_X520_COMMON_NAME, 0, 0, buf, &len) == 0 &&
 		    domain_normalize(buf, len, norm, sizeof(norm), &why) == 0)
 			add_name(s, c, norm, &cap);
 	}
@@ -402,7 +402,8 @@ add_dir(struct tls_creds *s, const char *conf_path, const char *dir,
 		struct stat st;
 
 		if (ents[i]->d_name[0] != '.') {
-			snprintf(sub, sizeof(sub), "%s/%s", dir, ents[i]->d_name);
+			snprintf(sub, sizeof(sub), "%s/%s", dir,
+			    ents[i]->d_name);
 			snprintf(cert, sizeof(cert), "%s/fullchain.pem", sub);
 			snprintf(key, sizeof(key), "%s/privkey.pem", sub);
 			/* d_type saves a stat() per entry where the file
@@ -433,8 +434,8 @@ expiry_warnings(const struct tls_creds *s, const char *conf_path,
 			continue;
 		gmtime_r(&c->expires, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
-		buf_printf(&d->warnings, "%s: warning: tls: the certificate for "
-		    "%s %s %s [certificate-expiry]\n", conf_path,
+		buf_printf(&d->warnings, "%s: warning: tls: the certificate "
+		    "for %s %s %s [certificate-expiry]\n", conf_path,
 		    c->name != NULL ? c->name : "?",
 		    c->expires < now ? "expired on" : "expires on", when);
 		d->nwarnings++;
@@ -464,8 +465,8 @@ tls_store_load(const char *conf_path, const struct tls_conf *t,
 		add_dir(s, conf_path, t->certificate_dir, d);
 	if (d->nerrors > before || s->ncerts == 0) {
 		if (d->nerrors == before) {
-			buf_printf(&d->errors, "%s: tls: no usable certificate\n",
-			    conf_path);
+			buf_printf(&d->errors, "%s: tls: no usable "
+			    "certificate\n", conf_path);
 			d->nerrors++;
 		}
 		tls_store_free(s);
