@@ -1851,7 +1851,7 @@ static void
 load_tls(struct ld *l, json_t *o, struct conf *c)
 {
 	static const char *const keys[] = { "certificate", "key", "ports",
-	    "certificates", "certificate_dir", NULL };
+	    "certificates", "certificate_dir", "session_tickets", NULL };
 	struct tls_conf *t = region_alloc(l->r, sizeof(*t));
 	/* The default pair may go when SNI has certificates to choose. */
 	bool dflt = json_object_get(o, "certificates") == NULL &&
@@ -1900,6 +1900,7 @@ load_tls(struct ld *l, json_t *o, struct conf *c)
 		pop(l, s);
 	} else
 		t->ports[t->nports++] = 443;
+	t->session_tickets = opt_bool(l, o, "session_tickets", true);
 	c->tls = t;
 }
 

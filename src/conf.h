@@ -138,6 +138,7 @@ struct tls_conf {
 	struct tls_pair *pairs;		/* "certificates" */
 	size_t npairs;
 	const char *certificate_dir;	/* certbot's live/, or NULL */
+	bool session_tickets;		/* resumption offered (default) */
 };
 
 /* Signing of Apple profiles ("signing"): absolute PEM file names. */

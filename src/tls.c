@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,7 @@ static struct buf expiry;
  * made once per process, kept across reloads so that resumption survives
  * them. GnuTLS derives rotating keys from it. */
 static gnutls_datum_t ticket_key;
+static atomic_bool tickets;		/* of the current credentials */
 
 bool
 tls_supported(void)
@@ -54,8 +56,10 @@ tls_load(const char *conf_path, const struct tls_conf *t, struct diag *d)
 {
 	struct tls_creds *c = tls_store_load(conf_path, t, d);
 
-	if (c != NULL)
+	if (c != NULL) {
 		c->refs = 1;
+		c->tickets = t->session_tickets;
+	}
 	return c;
 }
 
@@ -102,6 +106,7 @@ tls_publish(struct tls_creds *c)
 	if (ticket_key.data == NULL &&
 	    gnutls_session_ticket_key_generate(&ticket_key) < 0)
 		fatalx("cannot make a session ticket key");
+	atomic_store(&tickets, c != NULL && c->tickets);
 	pthread_mutex_lock(&expiry_lock);
 	if (c != NULL)
 		render_expiry(c, &expiry);
@@ -157,7 +162,8 @@ tls_creds_acquire(void)
 void
 tls_session_setup(gnutls_session_t session)
 {
-	if (ticket_key.data != NULL &&
+	if (ticket_key.data != NULL && atomic_load_explicit(&tickets,
+	    memory_order_relaxed) &&
 	    gnutls_session_ticket_enable_server(session, &ticket_key) < 0)
 		log_debug("session tickets not enabled for a connection");
 }

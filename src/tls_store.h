@@ -38,6 +38,7 @@ struct tls_creds {
 	struct region *r;		/* names */
 	struct tls_inter **inter;	/* intermediates, shared */
 	unsigned int refs;		/* tls.c's, under its lock */
+	bool tickets;			/* tls.session_tickets */
 };
 
 /* Within this many seconds of expiry a certificate is a warning. */
