@@ -21,6 +21,9 @@
  * old file or the new one, never to a recycled descriptor. */
 static atomic_int log_fd = -1;
 static atomic_bool log_on;
+/* Set from the first failed write to the next good one: the admin hears of
+ * a full disk once, not once per buffer. */
+static atomic_bool write_failing;
 
 /* Each worker collects its lines in its own buffer and writes them out in
  * one write(2) when it is full or when alog_flush() runs (four times a
@@ -43,10 +46,17 @@ static _Thread_local struct tbuf *mine;
 static void
 flush_locked(struct tbuf *b)
 {
-	/* A full disk is not worth stopping an answer for. */
+	/* A full disk is not worth stopping an answer for; the lines are
+	 * dropped. */
 	if (b->len > 0 && write(atomic_load_explicit(&log_fd,
-	    memory_order_relaxed), b->data, b->len) < 0)
-		log_debug("access log: %s", strerror(errno));
+	    memory_order_relaxed), b->data, b->len) < 0) {
+		int e = errno;
+
+		if (!atomic_exchange(&write_failing, true))
+			log_warnx("access log: cannot write: %s; lines are lost "
+			    "until it can", strerror(e));
+	} else if (b->len > 0 && atomic_exchange(&write_failing, false))
+		log_info("access log: written again");
 	b->len = 0;
 }
 

@@ -1607,8 +1607,8 @@ conf_lookup_mx(const struct conf *c, const char *domain)
 /* ---- listen addresses and proxies --------------------------------------- */
 
 int
-parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len,
-    const char **why)
+parse_listen(const char *text, bool any_port, struct sockaddr_storage *ss,
+    socklen_t *len, const char **why)
 {
 	char host[64];
 	const char *colon, *hs;
@@ -1638,9 +1638,10 @@ parse_listen(const char *text, struct sockaddr_storage *ss, socklen_t *len,
 	}
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || errno != 0 || port < 1 ||
-	    port > 65535) {
-		*why = "port must be 1-65535";
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0 ||
+	    port < (any_port ? 0 : 1) || port > 65535) {
+		*why = any_port ? "port must be 0-65535" :
+		    "port must be 1-65535";
 		return -1;
 	}
 	if (hl >= sizeof(host)) {
@@ -2230,8 +2231,8 @@ load_top(struct ld *l, json_t *root, struct conf *c)
 			struct listen_addr *la = &c->listen[c->nlisten];
 			const char *why;
 
-			if (t != NULL && parse_listen(t, &la->ss, &la->sslen,
-			    &why) < 0)
+			if (t != NULL && parse_listen(t, false, &la->ss,
+			    &la->sslen, &why) < 0)
 				err(l, "\"%s\": %s", t, why);
 			else if (t != NULL) {
 				la->text = t;

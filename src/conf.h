@@ -234,9 +234,10 @@ proto_incoming(enum proto p)
 	return p == PROTO_IMAP || p == PROTO_POP3;
 }
 
-/* Parses "1.2.3.4:80", "[::1]:80", "*:80" into a socket address.
- * Returns 0 or -1 with *why set. */
-int parse_listen(const char *text, struct sockaddr_storage *ss,
-    socklen_t *len, const char **why);
+/* Parses "1.2.3.4:80", "[::1]:80", "*:80" into a socket address; port 0
+ * (a port the kernel picks) only with any_port, as -l allows it and the
+ * config's "listen" does not. Returns 0 or -1 with *why set. */
+int parse_listen(const char *text, bool any_port,
+    struct sockaddr_storage *ss, socklen_t *len, const char **why);
 
 #endif

@@ -417,6 +417,7 @@ connection(void *cls, struct MHD_Connection *c, void **socket_context,
 	edge_conn_closed(cs);
 	tls_creds_release(cs->creds);
 	free(cs->body);
+	free(cs->rx.data);
 	buf_free(&cs->out);
 	buf_free(&cs->target);
 	free(cs);

@@ -36,6 +36,10 @@
  * checked. */
 #define TICK_NS (250 * 1000 * 1000)
 
+/* Whether the sockets are the config's "listen" (not -l, not passed by the
+ * service manager): only then is a change of it worth a warning. */
+static bool listen_from_conf;
+
 static void
 usage(FILE *f)
 {
@@ -49,7 +53,8 @@ usage(FILE *f)
 "  -c, --config FILE    provider config (default " AUTOCONFD_CONF ")\n"
 "  -l, --listen ADDR:PORT\n"
 "                       listen here instead of the config's \"listen\";\n"
-"                       repeatable: 127.0.0.1:8080, [::1]:8080, *:80\n"
+"                       repeatable: 127.0.0.1:8080, [::1]:8080, *:80;\n"
+"                       port 0: one the kernel picks (logged)\n"
 "  -t, --check          check the config, print what is wrong, exit 0 or 1;\n"
 "                       a warning ends with its [name], which a provider's\n"
 "                       \"accept_warnings\" silences\n"
@@ -163,6 +168,19 @@ edge_opts_from(struct edge_opts *ho, const struct limits *lim)
 	ho->body_max = lim->body_max;
 }
 
+static bool
+same_listen(const struct conf *a, const struct conf *b)
+{
+	if (a->nlisten != b->nlisten)
+		return false;
+	for (size_t i = 0; i < a->nlisten; i++)
+		if (a->listen[i].sslen != b->listen[i].sslen ||
+		    memcmp(&a->listen[i].ss, &b->listen[i].ss,
+		    a->listen[i].sslen) != 0)
+			return false;
+	return true;
+}
+
 static void
 reload(const char *path)
 {
@@ -190,6 +208,9 @@ reload(const char *path)
 	if (old != NULL && memcmp(&old->conf->limits, &s->conf->limits,
 	    sizeof(struct limits)) != 0)
 		log_warnx("changed \"limits\" take effect at the next "
+		    "restart");
+	if (old != NULL && listen_from_conf && !same_listen(old->conf, s->conf))
+		log_warnx("changed \"listen\" takes effect at the next "
 		    "restart");
 	if (old != NULL && (old->conf->tls == NULL) != (s->conf->tls == NULL))
 		log_warnx("\"tls\" %s: takes effect at the next restart",
@@ -276,7 +297,7 @@ main(int argc, char **argv)
 	size_t nlargs = 0;
 	const char *path = AUTOCONFD_CONF;
 	enum log_level level = LOG_LEVEL_INFO;
-	bool check = false;
+	bool check = false, listen_args;
 	struct edge_opts ho;
 	int nfds;
 	sigset_t set;
@@ -296,7 +317,7 @@ main(int argc, char **argv)
 				    LISTEN_ARGS_MAX);
 				return 1;
 			}
-			if (parse_listen(optarg, &largs[nlargs].ss,
+			if (parse_listen(optarg, true, &largs[nlargs].ss,
 			    &largs[nlargs].sslen, &why) < 0) {
 				fprintf(stderr, "autoconfd: -l %s: %s\n",
 				    optarg, why);
@@ -376,9 +397,10 @@ main(int argc, char **argv)
 	struct site *s = load_site(path, &creds);
 	if (s == NULL)
 		fatalx("%s: config not loaded", path);
+	listen_args = nlargs > 0;
 	if (nlargs == 0 && s->conf->nlisten == 0) {
-		parse_listen("127.0.0.1:8080", &largs[0].ss, &largs[0].sslen,
-		    &(const char *){ NULL });
+		parse_listen("127.0.0.1:8080", false, &largs[0].ss,
+		    &largs[0].sslen, &(const char *){ NULL });
 		largs[nlargs++].text = "127.0.0.1:8080";
 	}
 	/* Block the signals before any thread starts: the workers inherit
@@ -413,6 +435,8 @@ main(int argc, char **argv)
 	} else if (nlargs > 0 ? edge_listen(largs, nlargs) < 0 :
 	    edge_listen(s->conf->listen, s->conf->nlisten) < 0)
 		fatalx("cannot listen");
+	else
+		listen_from_conf = !listen_args;
 	edge_opts_from(&ho, &s->conf->limits);
 	if (s->conf->tls != NULL) {
 		ho.tls_ports = s->conf->tls->ports;

@@ -35,6 +35,9 @@
 #define FAIR_HIGH 8
 /* The longest a worker waits in epoll_wait: its heartbeat period. */
 #define BEAT_MS 1000
+/* After a round that moved nothing although libmicrohttpd asked for
+ * another at once (see work()). */
+#define IDLE_ROUND_MS 5
 /* A worker whose loop has not come round for this long is stalled. */
 #define STALL_MS 5000
 
@@ -66,6 +69,7 @@ struct worker {
 	struct listener *adding;	/* the socket of the connection that
 					 * MHD_add_connection() is taking */
 	struct conn *wait_head, *wait_tail;	/* waiting, oldest first */
+	bool idle_round;		/* the last one moved nothing */
 	atomic_bool stalled;		/* as the monitor last found it */
 };
 
@@ -86,6 +90,8 @@ static atomic_int phase;
 static _Atomic(struct conn *) *by_fd;
 static size_t by_fd_len;
 static _Thread_local struct conn *last_received;
+_Thread_local unsigned int edge_round;
+_Thread_local bool edge_progress;
 
 static void probe(unsigned int i, struct worker_state *st);
 
@@ -335,6 +341,7 @@ wake(struct worker *w)
 void
 edge_conn_started(struct worker *w, struct conn *cs)
 {
+	edge_progress = true;
 	cs->w = w;
 	cs->l = w->adding;
 	if (cs->l == NULL)
@@ -373,6 +380,7 @@ edge_conn_waiting(struct conn *cs)
 {
 	struct worker *w = cs->w;
 
+	edge_progress = true;
 	unlink_waiting(cs);
 	cs->since = now_ms();
 	cs->prev = w->wait_tail;
@@ -386,6 +394,7 @@ edge_conn_waiting(struct conn *cs)
 void
 edge_conn_busy(struct conn *cs)
 {
+	edge_progress = true;
 	unlink_waiting(cs);
 }
 
@@ -396,6 +405,7 @@ edge_conn_closed(struct conn *cs)
 	struct listener *l = cs->l;
 	const union MHD_ConnectionInfo *ci;
 
+	edge_progress = true;
 	unlink_waiting(cs);
 	if (last_received == cs)
 		last_received = NULL;
@@ -431,6 +441,7 @@ edge_received(int fd, const void *buf, size_t n, bool short_read, bool tls)
 	if (cs == NULL || cs->tls != tls)
 		return;
 	last_received = cs;
+	edge_progress = true;
 	guard_feed(&cs->guard, buf, n);
 	/* libmicrohttpd takes a short read for an empty socket and waits
 	 * for the next epoll edge; a FIN that came with the data makes
@@ -594,10 +605,7 @@ work(void *arg)
 {
 	struct worker *w = arg;
 	struct epoll_event ev[64];
-	char name[16];
 
-	snprintf(name, sizeof(name), "worker-%u", w->id);
-	pthread_setname_np(pthread_self(), name);
 	for (;;) {
 		long long now = now_ms(), wait;
 		bool run[2] = { false, false };
@@ -614,8 +622,19 @@ work(void *arg)
 		for (int k = 0; k < 2; k++) {
 			MHD_UNSIGNED_LONG_LONG t;
 
-			if (w->d[k] != NULL && MHD_get_timeout(w->d[k], &t) ==
-			    MHD_YES && (long long)t < wait)
+			if (w->d[k] == NULL || MHD_get_timeout(w->d[k], &t) !=
+			    MHD_YES)
+				continue;
+			/* libmicrohttpd asks for another round at once while
+			 * a connection it keeps as ready to read waits in a
+			 * TLS handshake, although its read found nothing:
+			 * it would spin until the client's next flight, and
+			 * take the CPU from everything else. A round that
+			 * moved nothing waits a moment, or for an event
+			 * (the client's bytes are one). */
+			if (t == 0 && w->idle_round)
+				t = IDLE_ROUND_MS;
+			if ((long long)t < wait)
 				wait = (long long)t;
 		}
 		if (wait > BEAT_MS)
@@ -645,9 +664,12 @@ work(void *arg)
 			} else
 				run[tag - TAG_DAEMON] = true;
 		}
+		edge_round++;
+		edge_progress = false;
 		for (int k = 0; k < 2; k++)
 			if (run[k] && w->d[k] != NULL)
 				MHD_run(w->d[k]);
+		w->idle_round = !edge_progress;
 	}
 	/* Closes every connection, in this thread. */
 	for (int k = 0; k < 2; k++)
@@ -745,12 +767,16 @@ edge_start(const struct edge_opts *o)
 			return -1;
 	for (unsigned int i = 0; i < nworkers; i++) {
 		struct worker *w = &workers[i];
+		char name[16];
 
 		if (pthread_create(&w->thread, NULL, work, w) != 0) {
 			log_warnx("cannot start worker %u", i);
 			return -1;
 		}
 		w->started = true;
+		/* Named before "ready", for ps, top and debuggers. */
+		snprintf(name, sizeof(name), "worker-%u", i);
+		pthread_setname_np(w->thread, name);
 	}
 	for (size_t i = 0; i < nlisteners; i++)
 		log_info("listening on %s%s", listeners[i].text,

@@ -68,6 +68,13 @@ struct conn {
 	/* An error answer libmicrohttpd gave on its own (its log says so),
 	 * not accounted yet. */
 	unsigned int mhd_status;
+	/* TLS: what was read from the socket ahead of GnuTLS (tls.c). */
+	struct {
+		unsigned char *data;
+		uint16_t off, len;
+		bool drained;		/* the socket was empty ... */
+		unsigned int epoch;	/* ... in this round of the worker */
+	} rx;
 	/* limits.request_timeout: when the connection began to wait for a
 	 * request (monotonic ms), 0 while one is being answered; conns
 	 * waiting are on the worker's list, oldest first. */
@@ -115,6 +122,14 @@ void edge_inflight(int delta);
  * fewer than asked for. */
 void edge_received(int fd, const void *buf, size_t n, bool short_read,
     bool tls);
+
+/* The round of this worker's loop: each runs libmicrohttpd once over what
+ * epoll reported. Bytes that arrive after a read in one round are
+ * reported again in a later one. */
+extern _Thread_local unsigned int edge_round;
+/* Set when a round moves something: bytes in or out, a request, a new or
+ * closed connection. See work() in worker.c. */
+extern _Thread_local bool edge_progress;
 
 /* The connection of a descriptor (in its worker's thread), or NULL. */
 struct conn *edge_conn_by_fd(int fd);

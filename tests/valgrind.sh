@@ -7,8 +7,14 @@
 #   tests/valgrind.sh [BUILDDIR [SUITE...]]
 #
 # BUILDDIR is a build without sanitizers (default build/normal, configured
-# and built if missing); SUITE names tests/integration/test_SUITE.py.
+# and built if missing); SUITE names tests/integration/test_SUITE.py. Each
+# suite leaves BUILDDIR/valgrind/test_SUITE.py.log and, as automake would,
+# a .trs beside it with its result (scripts/summary.py reads them).
 set -u
+if ! command -v valgrind >/dev/null; then
+	echo "valgrind.sh: valgrind is not installed (Debian package valgrind)" >&2
+	exit 1
+fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build/normal}
 [ $# -gt 0 ] && shift
@@ -28,16 +34,18 @@ TOP_SRCDIR=$top
 AUTOCONFD_WRAPPER="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --num-callers=30"
 export AUTOCONFD TOP_SRCDIR AUTOCONFD_WRAPPER
 status=0
-mkdir -p "$build/tests/valgrind"
+rm -rf "$build/valgrind"
+mkdir -p "$build/valgrind"
 for s in $suites; do
-	log=$build/tests/valgrind/test_$s.log
+	log=$build/valgrind/test_$s.py.log
 	start=$(date +%s)
-	if python3 "$top/tests/integration/test_$s.py" >"$log" 2>&1; then
-		r=PASS
-	else
-		r=FAIL
-		status=1
-	fi
+	python3 "$top/tests/integration/test_$s.py" >"$log" 2>&1
+	case $? in
+	0) r=PASS ;;
+	77) r=SKIP ;;
+	*) r=FAIL; status=1 ;;
+	esac
+	printf ':test-result: %s\n' $r >"${log%.log}.trs"
 	printf '   [valgrind] %s test_%s.py: %s (%d s)\n' "$r" "$s" \
 	    "$(tail -n 1 "$log")" $(($(date +%s) - start))
 	[ $r = FAIL ] && grep -E '^(FAIL|ERROR):|==[0-9]+==' "$log" | head -20

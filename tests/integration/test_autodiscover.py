@@ -110,7 +110,7 @@ class Base(unittest.TestCase):
         return body
 
     def raw_conn(self):
-        return socket.create_connection((self.d.host, self.d.port), timeout=5)
+        return socket.create_connection((self.d.host, self.d.port), timeout=harness.scaled(5))
 
 
 class Pox(Base):
@@ -200,7 +200,11 @@ class Pox(Base):
                      b"<Autodiscover><Request/></Autodiscover>",
                      b"<Other><Request><EMailAddress>a@example.com</EMailAddress></Request></Other>",
                      request_body("not-an-address"), request_body("a@b@example.com"),
-                     b"\xff\xfe<\x00A\x00"):
+                     b"\xff\xfe<\x00A\x00",
+                     # Unbalanced: an end tag that is not the open element's.
+                     request_body("a@example.com").replace(b"</Request>", b"</Requests>"),
+                     request_body("a@example.com").replace(b"</EMailAddress>", b"</Request>")
+                     .replace(b"  </Request>\n</Autodiscover>", b"  </EMailAddress>\n</Autodiscover>")):
             with self.subTest(body=body[:40]):
                 self.assert_error(self.post(body), "600", "Invalid Request")
 

@@ -4,7 +4,6 @@ of src/conf.c, every option of src/main.c), and installed by make install."""
 import json
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 import unittest
@@ -45,9 +44,7 @@ def make_vars():
 class ManPages(unittest.TestCase):
 
     def test_mandoc_lint(self):
-        mandoc = shutil.which("mandoc")
-        if mandoc is None:
-            self.skipTest("mandoc is not installed (Debian package mandoc)")
+        mandoc = harness.need(self, "mandoc", "mandoc")
         for page in PAGES:
             # Warnings and errors; "style" also flags pages this machine
             # lacks (systemd.socket(5)), which is not the page's fault.
@@ -112,8 +109,7 @@ class ManPages(unittest.TestCase):
     def test_installed(self):
         """make install puts every file where its directory variable says,
         and the installed pages name the configured paths."""
-        if BUILD is None:
-            self.skipTest("TOP_BUILDDIR is not set (run through make check)")
+        self.assertIsNotNone(BUILD, "TOP_BUILDDIR is not set (run through make check)")
         var = make_vars()
         rel = {k: var[k].lstrip("/") for k in var}
         with tempfile.TemporaryDirectory(prefix="autoconfd-install-") as dest:
@@ -165,17 +161,15 @@ class ManPages(unittest.TestCase):
                           r.stdout)
 
     def formatted(self, page):
-        r = subprocess.run(["mandoc", "-T", "utf8", page], capture_output=True,
-                           text=True, timeout=30)
+        r = subprocess.run([harness.need(self, "mandoc", "mandoc"), "-T", "utf8", page],
+                           capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 0, r.stderr)
         return re.sub(r".\x08", "", r.stdout)
 
     def test_generated_pages_lint_clean(self):
         """The pages with the build's paths substituted, as installed."""
-        if BUILD is None:
-            self.skipTest("TOP_BUILDDIR is not set (run through make check)")
-        mandoc = shutil.which("mandoc")
-        self.assertIsNotNone(mandoc, "mandoc is not installed (Debian package mandoc)")
+        self.assertIsNotNone(BUILD, "TOP_BUILDDIR is not set (run through make check)")
+        mandoc = harness.need(self, "mandoc", "mandoc")
         for page in ("man/autoconfd.8", "man/autoconfd.json.5"):
             path = os.path.join(BUILD, page)
             r = subprocess.run(["make", "-s", "-C", BUILD, page], capture_output=True,

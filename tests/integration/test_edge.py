@@ -367,11 +367,17 @@ libc.ptrace.restype = ctypes.c_long
 
 
 def thread_id(pid, name):
-    for t in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/comm" % (pid, t)) as f:
-            if f.read().strip() == name:
-                return int(t)
-    raise AssertionError("no thread %s in %d" % (name, pid))
+    # A worker names itself once it runs, which on a busy machine can be
+    # after the daemon said "ready": a bounded wait.
+    deadline = time.monotonic() + harness.scaled(5)
+    while True:
+        for t in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/comm" % (pid, t)) as f:
+                if f.read().strip() == name:
+                    return int(t)
+        if time.monotonic() > deadline:
+            raise AssertionError("no thread %s in %d" % (name, pid))
+        time.sleep(0.02)
 
 
 def freeze(tid):

@@ -150,10 +150,9 @@ class Load:
 class Logrotate(unittest.TestCase):
 
     def setUp(self):
-        self.logrotate = shutil.which("logrotate") or shutil.which("/usr/sbin/logrotate")
-        if self.logrotate is None:
-            raise AssertionError("logrotate is not installed (Debian package logrotate; "
-                                 "scripts/install-deps --test installs it)")
+        self.logrotate = harness.need(self, "logrotate", "logrotate",
+                                      found=shutil.which("logrotate") or
+                                      shutil.which("/usr/sbin/logrotate"))
 
     def rotate_config(self, tmp, logdir, pid):
         """The shipped file for this daemon: its log directory and its

@@ -41,11 +41,7 @@ AC = "/mail/config-v1.1.xml?emailaddress=a@example.com"
 
 
 def promtool():
-    path = shutil.which("promtool")
-    if path is None:
-        raise AssertionError("promtool is not installed (Debian package prometheus; "
-                             "scripts/install-deps --test installs it)")
-    return path
+    return harness.need(None, "promtool", "prometheus")
 
 
 def exposition(text):
@@ -329,10 +325,14 @@ class Reference(unittest.TestCase):
         """The families a daemon with TLS and traffic serves."""
         with tempfile.TemporaryDirectory(prefix="autoconfd-mon-") as tmp:
             cert, key, _ = harness.make_cert(tmp, "srv", ["autoconfig.example.com"])
-            tls_port = harness.free_port()
-            d = Daemon(config(tls={"certificate": cert, "key": key, "ports": [tls_port]}))
-            d.listen.append("127.0.0.1:%d" % tls_port)
-            with d:
+            def make():
+                # The config names the TLS port: picked anew if taken.
+                tls_port = harness.free_port()
+                d = Daemon(config(tls={"certificate": cert, "key": key,
+                                       "ports": [tls_port]}))
+                d.listen.append("127.0.0.1:%d" % tls_port)
+                return d
+            with harness.start_retrying(make) as d:
                 busy(d)
                 return exposition(scrape(d))
 

@@ -19,8 +19,8 @@ import unittest
 import harness
 from harness import Daemon, provider
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-OPENSSL = shutil.which("openssl")
+# On PATH only (as root, /usr/sbin is): a missing nginx fails the tests.
+NGINX = shutil.which("nginx")
 POX_NS = "http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"
 POX_SCHEMA = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
 POX = ('<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="%s"><Request>'
@@ -132,15 +132,23 @@ class Nginx:
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
-        for port in (self.http_port, self.https_port):
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if self.proc.poll() is not None or time.monotonic() > deadline:
-                        raise AssertionError("nginx did not start: " + self.errors())
-                    time.sleep(0.05)
+        try:
+            for port in (self.http_port, self.https_port):
+                while True:
+                    try:
+                        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                        break
+                    except OSError:
+                        if self.proc.poll() is not None or time.monotonic() > deadline:
+                            err = self.errors()
+                            if "Address already in use" in err:
+                                raise harness.PortTaken("nginx: " + err)
+                            raise AssertionError("nginx did not start: " + err)
+                        time.sleep(0.05)
+        except BaseException:
+            # Never orphaned: a failed start is killed and its files go.
+            self.stop()
+            raise
         return self
 
     def errors(self):
@@ -149,6 +157,18 @@ class Nginx:
                 return f.read()
         except OSError:
             return ""
+
+    @classmethod
+    def start_retrying(cls, *args, attempts=5):
+        """Started on free ports, picked again if another process took one
+        between the pick and nginx's bind."""
+        for i in range(attempts):
+            try:
+                return cls(*args).start()
+            except harness.PortTaken:
+                if i == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
@@ -178,29 +198,40 @@ def fetch(conn, method, path, host, body=None, headers=None):
     return r.status, {k.lower(): v for k, v in r.getheaders()}, data
 
 
-@unittest.skipUnless(os.access(NGINX, os.X_OK), "nginx is not installed (Debian package nginx-light)")
-@unittest.skipUnless(OPENSSL, "openssl is not installed")
 class ThroughNginx(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
+        harness.need(None, "nginx", "nginx-light", found=NGINX)
         cls.tmp = tempfile.TemporaryDirectory(prefix="autoconfd-nginx-cert-")
-        cls.cert, cls.key = make_cert(cls.tmp.name)
-        cls.d = Daemon(daemon_config()).start()
-        cls.log = os.path.join(cls.d.dir.name, "access.log")
-        cfg = daemon_config()
-        cfg["access_log"] = cls.log
-        cls.d.reload(cfg, expect="generation 2")
-        cls.ngx = Nginx(cls.d.port, cls.cert, cls.key).start()
+        cls.d = cls.ngx = None
+        try:
+            cls.cert, cls.key = make_cert(cls.tmp.name)
+            cls.d = Daemon(daemon_config()).start()
+            cls.log = os.path.join(cls.d.dir.name, "access.log")
+            cfg = daemon_config()
+            cfg["access_log"] = cls.log
+            cls.d.reload(cfg, expect="generation 2")
+            cls.ngx = Nginx.start_retrying(cls.d.port, cls.cert, cls.key)
+        except BaseException:
+            # unittest does not call tearDownClass after a failed setUpClass.
+            cls.tearDownClass()
+            raise
         ctx = ssl.create_default_context(cafile=cls.cert)
         ctx.check_hostname = False     # we dial 127.0.0.1; Host names the site
         cls.ctx = ctx
 
     @classmethod
     def tearDownClass(cls):
-        cls.ngx.stop()
-        cls.d.__exit__(None, None, None)
-        cls.tmp.cleanup()
+        try:
+            if cls.ngx is not None:
+                cls.ngx.stop()
+        finally:
+            try:
+                if cls.d is not None:
+                    cls.d.__exit__(None, None, None)
+            finally:
+                cls.tmp.cleanup()
 
     def keep(self, conn):
         self.addCleanup(conn.close)
@@ -323,9 +354,7 @@ class ThroughNginx(unittest.TestCase):
     def test_http2(self):
         """nginx speaks HTTP/2 to clients that want it (curl), HTTP/1.1 to
         the daemon."""
-        curl = shutil.which("curl")
-        if curl is None:
-            self.skipTest("curl is not installed")
+        curl = harness.need(self, "curl", "curl")
         r = subprocess.run([curl, "-sS", "--http2", "--cacert", self.cert,
                             "--resolve", "autoconfig.example.com:%d:127.0.0.1" % self.ngx.https_port,
                             "-o", "/dev/null", "-w", "%{http_version} %{http_code}",

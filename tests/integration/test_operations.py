@@ -45,7 +45,7 @@ def counter(m, name, **labels):
 
 
 def wait_for(pred, timeout=5.0):
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + harness.scaled(timeout)
     while time.monotonic() < deadline:
         v = pred()
         if v:
@@ -220,11 +220,43 @@ class AccessLog(unittest.TestCase):
             i = d.wait_log(" GET " + AC + " 200 ")
             self.assertTrue(LINE.match(d.lines[i]), d.lines[i])
 
+    def agent_lines(self, path, n):
+        """The User-Agent field of the first n lines of path."""
+        return [LINE.match(l).group(10) for l in self.read_lines(path, n)]
+
     def test_unwritable_log_keeps_previous(self):
         with Daemon(config()) as d:
+            good = os.path.join(d.dir.name, "a.log")
+            d.reload(config(access_log=good), expect="generation 2")
+            d.get("/healthz", headers={"User-Agent": "one"})
             bad = os.path.join(d.dir.name, "no-such-dir", "a.log")
-            d.reload(config(access_log=bad), expect="access log")
-            self.assertEqual(d.get("/healthz")[0], 200)
+            d.reload(config(access_log=bad), expect="access log %s: No such file" % bad)
+            d.wait_log("generation 3")
+            d.get("/healthz", headers={"User-Agent": "two"})
+            # The lines go on to the file that could be opened.
+            self.assertEqual(self.agent_lines(good, 2), ["one", "two"])
+            self.assertFalse(os.path.exists(os.path.dirname(bad)))
+
+    def test_failed_reload_keeps_the_log(self):
+        """A reload that fails changes nothing, the access log included:
+        lines go on to the file in use, the new one is not created; the
+        next good reload moves them."""
+        with Daemon(config()) as d:
+            old = os.path.join(d.dir.name, "old.log")
+            new = os.path.join(d.dir.name, "new.log")
+            d.reload(config(access_log=old), expect="generation 2")
+            d.get("/healthz", headers={"User-Agent": "before"})
+            for broken in ('{"access_log": "%s", "providers": [' % new,
+                           config(access_log=new, limits={"threads": -1}),
+                           config(access_log=new, providers=[])):
+                d.reload(broken, expect="previous config keeps serving")
+                d.get("/healthz", headers={"User-Agent": "failed"})
+            self.assertEqual(self.agent_lines(old, 4), ["before"] + ["failed"] * 3)
+            self.assertFalse(os.path.exists(new))
+            d.reload(config(access_log=new), expect="generation 3")
+            d.get("/healthz", headers={"User-Agent": "after"})
+            self.assertEqual(self.agent_lines(new, 1), ["after"])
+            self.assertEqual(len(self.read_lines(old, 4)), 4)
 
 
 class Limits(unittest.TestCase):
@@ -292,7 +324,9 @@ class Limits(unittest.TestCase):
                 s.sendall(b"GET / HTTP/1.1\r\nHo")
                 t0 = time.monotonic()
                 self.assertEqual(s.recv(100), b"")
-                self.assertLess(time.monotonic() - t0, 9)
+                # The bound is generous (a loaded machine); the point is
+                # that the idle connection is closed at all.
+                self.assertLess(time.monotonic() - t0, harness.scaled(9))
             finally:
                 s.close()
 
@@ -374,6 +408,39 @@ class Limits(unittest.TestCase):
                      expect='changed "limits" take effect at the next restart')
 
 
+class ListenOnReload(unittest.TestCase):
+    """A changed "listen" is taken in at the next start only, and said so."""
+
+    def test_changed_listen_warns_and_changes_nothing(self):
+        other = harness.reserve_port()      # refused unless listened on
+        self.addCleanup(other.close)
+        extra = "127.0.0.1:%d" % other.getsockname()[1]
+
+        def make():
+            return Daemon(config(listen=["127.0.0.1:%d" % harness.free_port()]), listen=[])
+        with harness.start_retrying(make) as d:
+            mine = "127.0.0.1:%d" % d.port
+            mark = len(d.lines)
+            d.reload(config(listen=[mine]), expect="generation 2")
+            self.assertNotIn('changed "listen"', "\n".join(d.lines[mark:]))
+            mark = len(d.lines)
+            d.reload(config(listen=[mine, extra]), expect="generation 3")
+            i = d.wait_log('changed "listen" takes effect at the next restart', start=mark)
+            self.assertTrue(d.lines[i].startswith("autoconfd: warning: "), d.lines[i])
+            with self.assertRaises(ConnectionRefusedError):
+                socket.create_connection(other.getsockname(), timeout=5).close()
+            self.assertTrue(d.alive())
+            d.reload(config(listen=[extra]), expect="generation 4")
+            self.assertTrue(d.alive())
+
+    def test_listen_under_l_is_not_used(self):
+        """With -l the config's "listen" is not used: no warning."""
+        with Daemon(config()) as d:
+            d.reload(config(listen=["127.0.0.1:1"]), expect="generation 2")
+            self.assertNotIn('"listen"', d.log())
+            self.assertTrue(d.alive())
+
+
 class Drain(unittest.TestCase):
     """SIGTERM stops accepting, lets requests in progress finish, exits 0."""
 
@@ -400,7 +467,8 @@ class Drain(unittest.TestCase):
                     try:
                         socket.create_connection((d.host, d.port), timeout=5).close()
                         return False
-                    except ConnectionRefusedError:
+                    except (ConnectionRefusedError, ConnectionResetError):
+                        # A reset: the socket closed with the SYN queued.
                         return True
                 self.assertTrue(wait_for(refused))
                 s.sendall(body[40:])
@@ -443,7 +511,9 @@ class Drain(unittest.TestCase):
             ts = [threading.Thread(target=client) for _ in range(4)]
             for t in ts:
                 t.start()
-            self.assertTrue(wait_for(lambda: ok[0] > 50, timeout=10))
+            # Requests in flight when the signal comes (a few answered
+            # first; no rate is asked for).
+            self.assertTrue(wait_for(lambda: ok[0] >= 8, timeout=10))
             d.proc.send_signal(signal.SIGTERM)
             self.assertEqual(d.proc.wait(15), 0)
             stop.set()

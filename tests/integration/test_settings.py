@@ -5,10 +5,12 @@ import html.parser
 import json
 import os
 import shutil
+import struct
 import subprocess
 import tempfile
 import unittest
 import urllib.parse
+import zlib
 
 import harness
 from harness import Daemon, provider
@@ -227,6 +229,43 @@ class Settings(unittest.TestCase):
             self.assertTrue(d.alive())
 
 
+def png_pixels(data):
+    """(width, height, pixel rows) of an 8-bit RGB or RGBA PNG, each row a
+    list of colour tuples: enough of PNG to look at a screenshot."""
+    assert data.startswith(b"\x89PNG\r\n\x1a\n"), data[:8]
+    pos, idat, head = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        chunk = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            head = struct.unpack(">IIBBBBB", chunk)
+        elif kind == b"IDAT":
+            idat += chunk
+        pos += 12 + n
+    width, height, depth, ctype, _, _, interlace = head
+    assert depth == 8 and ctype in (2, 6) and interlace == 0, head
+    bpp = 3 if ctype == 2 else 4
+    raw, stride, rows, prev = zlib.decompress(idat), width * bpp, [], bytearray(width * bpp)
+    for y in range(height):
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append([tuple(line[i:i + 3]) for i in range(0, stride, bpp)])
+        prev = line
+    return width, height, rows
+
+
 def chromium():
     for name in ("chromium", "chromium-browser", "google-chrome"):
         path = shutil.which(name)
@@ -240,11 +279,7 @@ class Browser(unittest.TestCase):
     passes the CSP (by its hash), the table is what the config says."""
 
     def run_chromium(self, url, *args):
-        exe = chromium()
-        if exe is None:
-            if os.environ.get("CI"):
-                self.fail("chromium is not installed (scripts/install-deps --test)")
-            self.skipTest("chromium is not installed")
+        exe = harness.need(self, "chromium", "chromium", found=chromium())
         with tempfile.TemporaryDirectory(prefix="autoconfd-chromium-") as prof:
             cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu",
                    "--disable-background-networking", "--disable-component-update",
@@ -270,8 +305,17 @@ class Browser(unittest.TestCase):
             self.assertNotIn("Content Security Policy", r.stderr)
             with open(shot, "rb") as f:
                 png = f.read()
-            self.assertTrue(png.startswith(b"\x89PNG\r\n\x1a\n"))
-            self.assertGreater(len(png), 20000)   # a page, not a blank canvas
+            # A page, not a blank canvas: the window's size, and besides the
+            # background, text and the table's lines in other colours.
+            width, height, rows = png_pixels(png)
+            self.assertEqual((width, height), (1100, 900))
+            counts = {}
+            for row in rows:
+                for px in row:
+                    counts[px] = counts.get(px, 0) + 1
+            background = max(counts.values())
+            self.assertGreater(len(counts), 2, counts)
+            self.assertGreater(width * height - background, width * height // 100)
             keep = os.environ.get("AUTOCONFD_SCREENSHOT")
             if keep:
                 shutil.copy(shot, keep)

@@ -4,7 +4,6 @@ openssl verifies against the configured chain, with the very plist the
 unsigned profile holds; bad keys fail the load or the reload."""
 import os
 import plistlib
-import shutil
 import subprocess
 import tempfile
 import unittest
@@ -46,10 +45,10 @@ def make_pki(d):
     w("garbage.pem", "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
 
 
-@unittest.skipIf(shutil.which("openssl") is None, "openssl is not installed")
 class Signing(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        harness.need(None, "openssl", "openssl")
         cls.tmp = tempfile.TemporaryDirectory(prefix="autoconfd-pki-")
         cls.pki = cls.tmp.name
         make_pki(cls.pki)

@@ -8,7 +8,6 @@ import http.client
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import ssl
@@ -27,8 +26,8 @@ UNITS = ("autoconfd.service", "autoconfd.socket", "autoconfd-reload.path",
 MAX_EXPOSURE = 1.5
 
 
-def analyze():
-    return shutil.which("systemd-analyze")
+def analyze(test):
+    return harness.need(test, "systemd-analyze", "systemd")
 
 
 class Units(unittest.TestCase):
@@ -100,33 +99,30 @@ class Units(unittest.TestCase):
             self.assertNotRegex(f.read(), r"@\w+@")
 
     def test_verify(self):
-        if not analyze():
-            self.skipTest("systemd-analyze is not installed (Debian package systemd)")
+        analyze(self)
         paths = self.instantiate()
-        r = subprocess.run([analyze(), "verify", "--man=no"] + paths,
+        r = subprocess.run([analyze(self), "verify", "--man=no"] + paths,
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertNotIn("autoconfd.s", r.stdout + r.stderr)
 
     def test_verify_catches_mistakes(self):
         """The check is real: a typo in the unit fails it."""
-        if not analyze():
-            self.skipTest("systemd-analyze is not installed (Debian package systemd)")
+        analyze(self)
         paths = self.instantiate()
         with open(paths[0]) as f:
             text = f.read()
         with open(paths[0], "w") as f:
             f.write(text.replace("ExecStart=", "ExecStart=/nonexistent/").replace(
                 "ExecStart=/nonexistent//", "ExecStart=/nonexistent/"))
-        r = subprocess.run([analyze(), "verify", "--man=no"] + paths,
+        r = subprocess.run([analyze(self), "verify", "--man=no"] + paths,
                            capture_output=True, text=True, timeout=60)
         self.assertNotEqual(r.returncode, 0, r.stdout + r.stderr)
 
     def test_security_exposure(self):
-        if not analyze():
-            self.skipTest("systemd-analyze is not installed (Debian package systemd)")
+        analyze(self)
         paths = self.instantiate()
-        r = subprocess.run([analyze(), "security", "--offline=true", "--no-pager",
+        r = subprocess.run([analyze(self), "security", "--offline=true", "--no-pager",
                             paths[0]], capture_output=True, text=True, timeout=60)
         m = re.search(r"Overall exposure level for autoconfd\.service: ([\d.]+)",
                       r.stdout + r.stderr)
@@ -149,7 +145,11 @@ class Activation(unittest.TestCase):
         self.tmp = tempfile.TemporaryDirectory(prefix="autoconfd-sd-")
         self.addCleanup(self.tmp.cleanup)
         self.conf = os.path.join(self.tmp.name, "autoconfd.json")
-        self.unused_port = harness.free_port()
+        # Held bound and not listening: no one else takes the port, and a
+        # connection to it is refused unless the daemon listened there.
+        unused = harness.reserve_port()
+        self.addCleanup(unused.close)
+        self.unused_port = unused.getsockname()[1]
         self.write({"listen": ["127.0.0.1:%d" % self.unused_port],
                     "providers": [provider()]})
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -314,9 +314,15 @@ class Activation(unittest.TestCase):
 
     def test_listen_pid_of_another_process_is_ignored(self):
         s = self.listener()
-        port = harness.free_port()
-        self.start([s], listen_pid_self=False, extra=["-l", "127.0.0.1:%d" % port])
+        self.start([s], listen_pid_self=False, extra=["-l", "127.0.0.1:0"])
         self.messages("READY=1")
+        # Logged before READY=1: in the pipe already.
+        os.set_blocking(self.proc.stderr.fileno(), False)
+        log = (self.proc.stderr.read() or b"").decode()
+        ports = [int(m.group(2)) for m in map(harness.LISTENING.search, log.splitlines()) if m]
+        self.assertEqual(len(ports), 1, log)
+        port = ports[0]
+        self.assertNotEqual(port, s.getsockname()[1])
         self.assertEqual(self.get(socket.AF_INET, ("127.0.0.1", port)), (200, b"ok\n"))
 
     def test_passed_udp_socket_is_refused(self):
@@ -326,7 +332,6 @@ class Activation(unittest.TestCase):
         err = self.proc.stderr.read().decode()
         self.assertIn("passed descriptor 3 is not a listening TCP socket", err)
 
-    @unittest.skipUnless(shutil.which("openssl"), "openssl is not installed")
     def test_passed_socket_on_a_tls_port_speaks_tls(self):
         plain, secure = self.listener(), self.listener()
         cert, key, der = harness.make_cert(self.tmp.name, "a", ["autoconfig.example.com"])

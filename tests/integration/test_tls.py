@@ -16,7 +16,6 @@ import unittest
 import harness
 from harness import Daemon, provider
 
-OPENSSL = shutil.which("openssl")
 
 
 class Conn(http.client.HTTPSConnection):
@@ -35,7 +34,6 @@ def make_cert(d, name, cn):
     return harness.make_cert(d, name, [cn])
 
 
-@unittest.skipUnless(OPENSSL, "openssl is not installed")
 class DirectHttps(unittest.TestCase):
 
     def setUp(self):
@@ -47,8 +45,6 @@ class DirectHttps(unittest.TestCase):
         self.cert = os.path.join(self.tmp.name, "live.crt")
         self.key = os.path.join(self.tmp.name, "live.key")
         self.install(self.a)
-        self.tls_port = harness.free_port()
-        self.plain_port = harness.free_port()
 
     def install(self, ck):
         shutil.copy(ck[0], self.cert)
@@ -60,8 +56,15 @@ class DirectHttps(unittest.TestCase):
         return {"tls": t, "providers": [provider()]}
 
     def daemon(self):
-        return Daemon(self.config(), listen=["127.0.0.1:%d" % self.tls_port,
-                                             "127.0.0.1:%d" % self.plain_port])
+        """Started: the config names the TLS port, so it is picked before
+        the start, and picked again should another process take it."""
+        def make():
+            self.tls_port = harness.free_port()
+            return Daemon(self.config(), listen=["127.0.0.1:%d" % self.tls_port,
+                                                 "127.0.0.1:0"])
+        d = harness.start_retrying(make)
+        self.plain_port = d.port
+        return d
 
     def ctx(self):
         ctx = ssl.create_default_context()
@@ -130,6 +133,27 @@ class DirectHttps(unittest.TestCase):
             self.assertEqual(self.get(c)[0], 200)
             self.assertEqual(self.served_cert(c), self.a[2])
 
+    def test_tls_removed_on_reload_warns_and_stays(self):
+        with self.daemon() as d:
+            d.reload({"providers": [provider()]}, expect="generation 2")
+            i = d.wait_log('"tls" removed: takes effect at the next restart')
+            self.assertTrue(d.lines[i].startswith("autoconfd: warning: "), d.lines[i])
+            # Until then the TLS port speaks TLS, with the certificate it had.
+            c = self.conn()
+            self.assertEqual(self.get(c, "/healthz")[:1], (200,))
+            self.assertEqual(self.served_cert(c), self.a[2])
+
+    def test_tls_added_on_reload_warns_and_waits(self):
+        with Daemon({"providers": [provider()]}) as d:
+            self.tls_port = d.port      # the plain port, named a TLS port
+            d.reload(self.config(), expect="generation 2")
+            i = d.wait_log('"tls" added: takes effect at the next restart')
+            self.assertTrue(d.lines[i].startswith("autoconfd: warning: "), d.lines[i])
+            # Until then the port goes on speaking plain HTTP.
+            self.assertTrue(d.alive())
+            st, _, body = d.get("/mail/config-v1.1.xml", host="autoconfig.example.com")
+            self.assertEqual(st, 200)
+
     def test_plain_http_on_tls_port_gets_no_answer(self):
         with self.daemon() as d:
             s = socket.create_connection(("127.0.0.1", self.tls_port), timeout=5)
@@ -197,10 +221,12 @@ class DirectHttps(unittest.TestCase):
             self.handshake(self.ctx()).close()
 
     def test_client_that_never_handshakes(self):
-        cfg = self.config()
-        cfg["limits"] = {"request_timeout": 2, "timeout": 30}
-        d = Daemon(cfg, listen=["127.0.0.1:%d" % self.tls_port])
-        with d:
+        def make():
+            self.tls_port = harness.free_port()
+            cfg = self.config()
+            cfg["limits"] = {"request_timeout": 2, "timeout": 30}
+            return Daemon(cfg, listen=["127.0.0.1:%d" % self.tls_port])
+        with harness.start_retrying(make):
             idle = [socket.create_connection(("127.0.0.1", self.tls_port), timeout=10)
                     for _ in range(20)]
             try:
@@ -250,7 +276,6 @@ class DirectHttps(unittest.TestCase):
             self.assertEqual(seen, {self.a[2], self.b[2]})
 
 
-@unittest.skipUnless(OPENSSL, "openssl is not installed")
 class Checks(unittest.TestCase):
     """autoconfd -t judges the certificate and key, as a reload does."""
 

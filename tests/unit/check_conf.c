@@ -112,6 +112,63 @@ START_TEST(unknown_keys)
 	/* Keys written with escapes are found where they stand. */
 	expect_error("{\"providers\":[" PROV("") "],\n \"z\\u00e9\\ud83d\\ude00\\n\": 1}",
 	    "t.json:2:2: z\xc3\xa9\xf0\x9f\x98\x80\\x0a: unknown key");
+	/* The nested objects of a provider are no exception. */
+	expect_exactly(TOP(PROV(",\"oauth2\":{\"issuer\":\"https://i.x.org\","
+	    "\"scopes\":\"mail\"}")),
+	    "t.json:1:164: providers[0].oauth2.scopes: unknown key \"scopes\" "
+	    "(did you mean \"scope\"?)\n");
+	expect_exactly(TOP(PROV(",\"mobileconfig\":{\"identifier\":\"org.x\","
+	    "\"organisation\":\"X\"}")),
+	    "t.json:1:164: providers[0].mobileconfig.organisation: unknown key "
+	    "\"organisation\" (did you mean \"organization\"?)\n");
+	expect_exactly(TOP(PROV(",\"mobileconfig\":{\"payload\":1}")),
+	    "t.json:1:143: providers[0].mobileconfig.payload: unknown key "
+	    "\"payload\"\n");
+}
+END_TEST
+
+/* A port the kernel picks (0) or one past the last would have the daemon
+ * listen somewhere nobody asked for. */
+START_TEST(listen_ports)
+{
+	static const char *const bad[] = { "127.0.0.1:0", "127.0.0.1:65536",
+	    "127.0.0.1:-1", "127.0.0.1:+80", "127.0.0.1: 80", "[::1]:0",
+	    "[::1]:99999999999999999999", "*:", "*:80x" };
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const char *why;
+	char text[256];
+
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		snprintf(text, sizeof(text), "{\"listen\":[\"%s\"],"
+		    "\"providers\":[" PROV("") "]}", bad[i]);
+		expect_error(text, "listen[0]: \"");
+		ck_assert_msg(strstr(errs, ": port must be 1-65535\n") != NULL,
+		    "%s: %s", bad[i], errs);
+	}
+	struct conf *c = load("{\"listen\":[\"127.0.0.1:65535\",\"[::1]:1\"],"
+	    "\"providers\":[" PROV("") "]}");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(c->nlisten, 2);
+	ck_assert_uint_eq(ntohs(((struct sockaddr_in *)&c->listen[0].ss)->sin_port),
+	    65535);
+	ck_assert_uint_eq(ntohs(((struct sockaddr_in6 *)&c->listen[1].ss)->sin6_port),
+	    1);
+	conf_free(c);
+
+	/* -l may ask for port 0 (tests read the port picked from the log);
+	 * the range is otherwise the same. */
+	ck_assert_int_eq(parse_listen("127.0.0.1:0", true, &ss, &len, &why), 0);
+	ck_assert_uint_eq(ntohs(((struct sockaddr_in *)&ss)->sin_port), 0);
+	ck_assert_int_eq(parse_listen("[::1]:0", true, &ss, &len, &why), 0);
+	ck_assert_uint_eq(len, sizeof(struct sockaddr_in6));
+	ck_assert_int_eq(parse_listen("127.0.0.1:0", false, &ss, &len, &why), -1);
+	ck_assert_str_eq(why, "port must be 1-65535");
+	ck_assert_int_eq(parse_listen("127.0.0.1:65536", true, &ss, &len, &why),
+	    -1);
+	ck_assert_str_eq(why, "port must be 0-65535");
+	ck_assert_int_eq(parse_listen("127.0.0.1:-0", true, &ss, &len, &why),
+	    -1);
 }
 END_TEST
 
@@ -821,6 +878,7 @@ conf_suite(void)
 	tcase_add_test(tc, syntax_errors_have_positions);
 	tcase_add_test(tc, duplicate_keys);
 	tcase_add_test(tc, unknown_keys);
+	tcase_add_test(tc, listen_ports);
 	tcase_add_test(tc, bad_values);
 	tcase_add_test(tc, domain_conflicts);
 	tcase_add_test(tc, warnings);

@@ -385,7 +385,8 @@ START_TEST(xxe_refused)
 END_TEST
 
 /* Refuses the billion laughs document (XML version given) with reason,
- * at once: nothing was expanded, far below the time of 10^9 "lol"s. */
+ * without expanding it: 10^9 "lol"s take gigabytes and minutes. The bound
+ * is generous (a loaded machine, the sanitizers), not a speed test. */
 static void
 billion_laughs(const char *version, const char *reason)
 {
@@ -409,7 +410,7 @@ billion_laughs(const char *version, const char *reason)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	refused(b.data, reason);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 2);
+	ck_assert_int_lt(t1.tv_sec - t0.tv_sec, 20);
 	buf_free(&b);
 }
 
@@ -451,6 +452,11 @@ START_TEST(well_formedness)
 		"< Autodiscover/>",
 		"<Autodiscover></ Autodiscover>",
 		"<Autodiscover></autodiscover>",
+		/* End tags that do not match below the root. */
+		"<Autodiscover><Request><EMailAddress>a@b.example</EMailAddress>"
+		    "</Requests></Autodiscover>",
+		"<Autodiscover><Request><EMailAddress>a@b.example</Request>"
+		    "</EMailAddress></Autodiscover>",
 		"<1a/>",
 		"<Autodiscover>]]></Autodiscover>",
 		"<Autodiscover><![CDATA[x</Autodiscover>",
