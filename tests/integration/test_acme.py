@@ -7,7 +7,6 @@ client that checks the chain up to pebble's root getting the new
 certificate by SNI."""
 import json
 import os
-import shutil
 import signal
 import socket
 import ssl
@@ -25,11 +24,15 @@ TOOLS = {"pebble": "pebble", "pebble-challtestsrv": "pebble",
          "certbot": "certbot", "openssl": "openssl"}
 
 
+class Exited(AssertionError):
+    """A helper server exited at its start (a port taken meanwhile)."""
+
+
 def wait_port(port, proc, what, timeout=20.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError("%s exited (%s)" % (what, proc.returncode))
+            raise Exited("%s exited (%s)" % (what, proc.returncode))
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
@@ -42,9 +45,7 @@ class AcmeEndToEnd(unittest.TestCase):
 
     def setUp(self):
         for tool, pkg in TOOLS.items():
-            if shutil.which(tool) is None:
-                self.fail("%s is not installed (Debian package %s; "
-                          "scripts/install-deps --test)" % (tool, pkg))
+            harness.need(self, tool, pkg)
         self.tmp = tempfile.TemporaryDirectory(prefix="autoconfd-acme-")
         self.addCleanup(self.tmp.cleanup)
         self.procs = []
@@ -75,25 +76,12 @@ class AcmeEndToEnd(unittest.TestCase):
         with open(self.path(name + ".log"), errors="replace") as f:
             return f.read()
 
-    def test_certbot_through_autoconfd(self):
-        # pebble's own HTTPS certificate, for 127.0.0.1.
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                        "ec_paramgen_curve:prime256v1", "-nodes",
-                        "-keyout", self.path("pebble.key"), "-out", self.path("pebble.crt"),
-                        "-days", "2", "-subj", "/CN=127.0.0.1",
-                        "-addext", "subjectAltName=IP:127.0.0.1"],
-                       check=True, capture_output=True, timeout=60)
-        dflt = harness.make_cert(self.tmp.name, "default", ["default.example.test"])
-        http_port, tls_port = harness.free_port(), harness.free_port()
+    def start_pebble(self, http_port):
+        """pebble-challtestsrv (the DNS pebble asks: every name is
+        127.0.0.1, no AAAA) and pebble, validating http-01 on http_port;
+        returns pebble's ACME and management ports."""
         acme_port, mgmt_port = harness.free_port(), harness.free_port()
         dns_port, cts_port = harness.free_port(), harness.free_port()
-        webroot = self.path("webroot")
-        challenges = os.path.join(webroot, ".well-known", "acme-challenge")
-        os.makedirs(challenges)
-        le = self.path("letsencrypt")
-        os.makedirs(os.path.join(le, "live"))
-
-        # The DNS pebble asks: every name is 127.0.0.1, no AAAA.
         cts = self.spawn("challtestsrv", [
             "pebble-challtestsrv", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "",
             "-dns01", "127.0.0.1:%d" % dns_port, "-http01", "", "-https01", "",
@@ -105,7 +93,6 @@ class AcmeEndToEnd(unittest.TestCase):
                 "managementListenAddress": "127.0.0.1:%d" % mgmt_port,
                 "certificate": self.path("pebble.crt"),
                 "privateKey": self.path("pebble.key"),
-                # Where it validates http-01: autoconfd's plain port.
                 "httpPort": http_port, "tlsPort": harness.free_port(),
                 "ocspResponderURL": "", "externalAccountBindingRequired": False}}, f)
         pebble = self.spawn("pebble", [
@@ -113,13 +100,49 @@ class AcmeEndToEnd(unittest.TestCase):
             "-dnsserver", "127.0.0.1:%d" % dns_port],
             env={"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0"})
         wait_port(acme_port, pebble, "pebble")
+        wait_port(mgmt_port, pebble, "pebble")
+        return acme_port, mgmt_port
 
-        cfg = {"acme_challenge_dir": challenges, "access_log": "stderr",
-               "tls": {"certificate": dflt[0], "key": dflt[1], "ports": [tls_port],
-                       "certificate_dir": os.path.join(le, "live")},
-               "providers": [provider("example.test")]}
-        with Daemon(cfg, listen=["127.0.0.1:%d" % http_port,
-                                 "127.0.0.1:%d" % tls_port]) as d:
+    def test_certbot_through_autoconfd(self):
+        # pebble's own HTTPS certificate, for 127.0.0.1.
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes",
+                        "-keyout", self.path("pebble.key"), "-out", self.path("pebble.crt"),
+                        "-days", "2", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True, timeout=60)
+        dflt = harness.make_cert(self.tmp.name, "default", ["default.example.test"])
+        webroot = self.path("webroot")
+        challenges = os.path.join(webroot, ".well-known", "acme-challenge")
+        os.makedirs(challenges)
+        le = self.path("letsencrypt")
+        os.makedirs(os.path.join(le, "live"))
+
+        # autoconfd first: pebble validates on its plain port (the
+        # kernel's pick); the TLS port is named in the config.
+        def make():
+            self.tls_port = harness.free_port()
+            cfg = {"acme_challenge_dir": challenges, "access_log": "stderr",
+                   "tls": {"certificate": dflt[0], "key": dflt[1],
+                           "ports": [self.tls_port],
+                           "certificate_dir": os.path.join(le, "live")},
+                   "providers": [provider("example.test")]}
+            return Daemon(cfg, listen=["127.0.0.1:0",
+                                       "127.0.0.1:%d" % self.tls_port])
+        d = harness.start_retrying(make)
+        tls_port, http_port = self.tls_port, d.port
+        for attempt in range(3):
+            try:
+                acme_port, mgmt_port = self.start_pebble(http_port)
+                break
+            except Exited:
+                # A port of pebble's taken meanwhile: others.
+                self.stop_all()
+                self.procs = []
+                if attempt == 2:
+                    d.__exit__(None, None, None)
+                    raise
+        with d:
             self.assertEqual(self.served(tls_port)[0], dflt[2])
             r = subprocess.run([
                 "certbot", "certonly", "--webroot", "-w", webroot, "-d", NAME,

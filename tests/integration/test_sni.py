@@ -17,10 +17,6 @@ import unittest
 import harness
 from harness import Daemon, provider
 
-if shutil.which("openssl") is None:
-    raise SystemExit("openssl is not installed (Debian package openssl)")
-
-
 def not_after(pem):
     """The certificate's notAfter, seconds since the epoch (openssl's
     reading, not autoconfd's)."""
@@ -63,6 +59,7 @@ class Conn(http.client.HTTPSConnection):
 class Sni(unittest.TestCase):
 
     def setUp(self):
+        harness.need(self, "openssl", "openssl")
         self.tmp = tempfile.TemporaryDirectory(prefix="autoconfd-sni-")
         self.addCleanup(self.tmp.cleanup)
         t = self.tmp.name
@@ -77,10 +74,9 @@ class Sni(unittest.TestCase):
         with open(os.path.join(self.live, "README"), "w") as f:
             f.write("certbot's own README\n")
         certbot_layout(self.live, "autoconfig.b.example", self.b)
-        self.tls_port = harness.free_port()
 
     def config(self, **tls):
-        t = {"certificate": self.dflt[0], "key": self.dflt[1], "ports": [self.tls_port],
+        t = {"certificate": self.dflt[0], "key": self.dflt[1], "ports": [443],
              "certificates": [{"certificate": self.a[0], "key": self.a[1]},
                               {"certificate": self.w[0], "key": self.w[1]}],
              "certificate_dir": self.live}
@@ -88,8 +84,15 @@ class Sni(unittest.TestCase):
         return {"tls": t, "providers": [provider()]}
 
     def daemon(self, config=None):
-        return Daemon(config or self.config(),
-                      listen=["127.0.0.1:%d" % self.tls_port])
+        """Started: the config names the TLS port, so it is picked before
+        the start, and picked again should another process take it."""
+        def make():
+            self.tls_port = harness.free_port()
+            cfg = json.loads(json.dumps(config or self.config()))
+            cfg["tls"]["ports"] = [self.tls_port]
+            return Daemon(cfg, listen=["127.0.0.1:%d" % self.tls_port,
+                                       "127.0.0.1:0"])
+        return harness.start_retrying(make)
 
     def served(self, name):
         """The DER certificate a handshake with SNI name (None: no SNI)
@@ -197,6 +200,7 @@ class Sni(unittest.TestCase):
                          r"autoconfig\.soon\.example expires on \d{4}-\d\d-\d\d")
         self.assertEqual(r.stderr.count("warning"), 1, r.stderr)
         self.assertIn("1 warning\n", r.stdout)
+        self.assertIn("[certificate-expiry]", r.stderr)
         with self.daemon(cfg):
             st, _, body = self.metrics()
         series = dict(re.findall(
