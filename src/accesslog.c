@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "email.h"
 #include "log.h"
 #include "util.h"
 
@@ -333,6 +334,22 @@ put_client(struct out *o, const struct alog_entry *e)
 		puts_(o, addr);
 }
 
+/* The Host header normalised as lookups see it (lowercase, A-labels, no
+ * trailing dot, the port as sent); "-" if absent or not a host name. */
+static void
+put_host(struct out *o, const char *host)
+{
+	char norm[DOMAIN_MAX + 8];
+
+	if (host == NULL || host_normalize(host, strnlen(host, FIELD_MAX),
+	    norm, sizeof(norm)) < 0) {
+		puts_(o, "-");
+		return;
+	}
+	/* Normalised text is plain: nothing to escape. */
+	puts_(o, norm);
+}
+
 size_t
 alog_format(const struct alog_entry *e, char *buf, size_t size)
 {
@@ -364,10 +381,18 @@ alog_format(const struct alog_entry *e, char *buf, size_t size)
 	if (e->email != NULL && !e->full_addresses) {
 		const char *at = strrchr(e->email, '@');
 		put_escaped(&o, at != NULL ? at + 1 : NULL, FIELD_MAX, false);
-	} else
+	} else if (e->email != NULL)
 		put_escaped(&o, e->email, FIELD_MAX, false);
+	else
+		put_escaped(&o, e->domain, FIELD_MAX, false);
 	put(&o, " ", 1);
 	put_escaped(&o, e->user_agent, FIELD_MAX, true);
+	put(&o, " ", 1);
+	put_host(&o, e->host);
+	put(&o, " ", 1);
+	put_escaped(&o, e->client, 32, false);
+	put(&o, " ", 1);
+	put_escaped(&o, e->provider, FIELD_MAX, false);
 	buf[o.len++] = '\n';
 	return o.len;
 }

@@ -22,6 +22,14 @@ struct alog_entry {
 	const char *endpoint;
 	const char *user_agent;
 	bool full_addresses;		/* else addresses become their domain */
+	/* Appended after the user agent (older parsers read up to it): */
+	const char *host;		/* the Host header as received; logged
+					 * normalised */
+	const char *client;		/* client family (client_name()) */
+	const char *provider;		/* id of the provider that answered */
+	/* The domain of a request without an address (from its Host),
+	 * logged where the address's domain would be. */
+	const char *domain;
 };
 
 #define ALOG_LINE_MAX 2048

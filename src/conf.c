@@ -1462,7 +1462,41 @@ at_domain(const struct ld *l, size_t i, size_t j, struct ld *out)
 	}
 }
 
-/* Two providers with one id: reported at the later one. */
+/* Where another part of the config is, for an error about two places:
+ * "file:line:col: path" of a context made by at_provider() or
+ * at_domain(), or the path alone if the scan cannot find it. */
+static void
+place(const struct ld *at, struct buf *out)
+{
+	int line, col;
+
+	if (at->at_file != NULL)
+		buf_printf(out, "%s:%u:1: %s", at->at_file, at->at_line,
+		    at->path);
+	else if (jpos_find(at->text, at->len, at->path, 0, &line, &col) == 0)
+		buf_printf(out, "%s:%d:%d: %s", at->name, line, col, at->path);
+	else
+		buf_puts(out, at->path);
+}
+
+/* A context at provider i's "id", or at the provider itself when its id
+ * was taken from its first domain (then false). */
+static bool
+id_at(const struct ld *l, size_t i, struct ld *out)
+{
+	int line, col;
+	size_t saved;
+
+	at_provider(l, i, out);
+	saved = push_key(out, "id");
+	if (jpos_find(out->text, out->len, out->path, 0, &line, &col) == 0)
+		return true;
+	pop(out, saved);
+	return false;
+}
+
+/* Two providers with one id: reported at the later one, naming the
+ * first. */
 static void
 check_ids(struct ld *l, struct conf *c)
 {
@@ -1472,6 +1506,9 @@ check_ids(struct ld *l, struct conf *c)
 	for (size_t i = 0; i < c->nproviders; i++) {
 		struct provider *p = &c->providers[i];
 		struct dom_slot *sl;
+		struct buf where = { 0 };
+		struct ld first, at;
+		bool explicit;
 
 		if (p->id == NULL)
 			continue;
@@ -1481,12 +1518,14 @@ check_ids(struct ld *l, struct conf *c)
 			sl->p = p;
 			continue;
 		}
-		struct ld at;
 
-		at_provider(l, i, &at);
-		push_key(&at, "id");
-		err(&at, "id \"%s\" already used by providers[%zu]", p->id,
-		    sl->p->index);
+		id_at(l, sl->p->index, &first);
+		place(&first, &where);
+		explicit = id_at(l, i, &at);
+		err(&at, "id \"%s\"%s already used by providers[%zu] (%s)", p->id,
+		    explicit ? "" : " (its first domain)", sl->p->index,
+		    where.data);
+		buf_free(&where);
 	}
 	free(tab);
 }
@@ -1531,43 +1570,68 @@ index_names(struct ld *l, struct conf *c, size_t names, size_t count,
 	return tab;
 }
 
+/* The index k of the string sl holds among the n of list: the first
+ * place of a name listed twice. */
+static size_t
+first_place(const char *const *list, size_t n, const struct dom_slot *sl)
+{
+	size_t k = 0;
+
+	while (k < n && list[k] != sl->domain)
+		k++;
+	return k;
+}
+
 static void
 dup_mx_domain(struct ld *l, const struct provider *p, size_t j,
     const struct dom_slot *sl)
 {
-	struct ld at;
+	struct ld first, at;
+	struct buf where = { 0 };
 
+	at_provider(l, sl->p->index, &first);
+	push_key(&first, "mx_domains");
+	push_idx(&first, first_place(sl->p->mx_domains, sl->p->nmx_domains,
+	    sl));
+	place(&first, &where);
 	at_provider(l, p->index, &at);
 	push_key(&at, "mx_domains");
 	push_idx(&at, j);
-	err(&at, "MX domain \"%s\" already belongs to provider \"%s\"",
-	    p->mx_domains[j], sl->p->id);
+	err(&at, "MX domain \"%s\" already belongs to provider \"%s\" (%s)",
+	    p->mx_domains[j], sl->p->id, where.data);
+	buf_free(&where);
 }
 
+/* Reported at the later of two places that list a domain, naming the
+ * first with its own line and column (in a domain file, its line). */
 static void
 dup_domain(struct ld *l, const struct provider *p, size_t j,
     const struct dom_slot *sl)
 {
-	struct ld at;
+	struct ld first, at;
+	struct buf where = { 0 };
 
+	at_domain(l, sl->p->index, first_place(sl->p->domains,
+	    sl->p->ndomains, sl), &first);
+	place(&first, &where);
 	at_domain(l, p->index, j, &at);
 	if (sl->p == p)
-		err(&at, "domain \"%s\" listed twice", p->domains[j]);
+		err(&at, "domain \"%s\" listed twice (also at %s)",
+		    p->domains[j], where.data);
 	else
 		err(&at, "domain \"%s\" already belongs to provider \"%s\" "
-		    "(providers[%zu])", p->domains[j], sl->p->id,
-		    sl->p->index);
+		    "(%s)", p->domains[j], sl->p->id, where.data);
+	buf_free(&where);
 }
 
 static void
-build_index(struct ld *l, struct conf *c, json_t *jproviders)
+build_index(struct ld *l, struct conf *c)
 {
 	c->mxtab = index_names(l, c, offsetof(struct provider, mx_domains),
 	    offsetof(struct provider, nmx_domains), &c->mxtab_mask,
 	    dup_mx_domain);
 	c->dtab = index_names(l, c, offsetof(struct provider, domains),
 	    offsetof(struct provider, ndomains), &c->dtab_mask, dup_domain);
-	(void)jproviders;
 }
 
 struct provider *
@@ -1969,14 +2033,24 @@ load_operations(struct ld *l, json_t *root, struct conf *c)
 	}
 }
 
-/* A syntax error as jansson words it. Its columns point just past the
- * offending token (0 when it is a line break); its text quotes the
- * input. */
+/* A syntax error as jansson words it. Its columns point at the offending
+ * character, or just past a longer token (0 when it is a line break); its
+ * text quotes the input. A trailing comma, which jansson reports at the
+ * bracket after it, is reported at the comma. */
 static void
-syntax_error(struct diag *d, const char *name, const json_error_t *je,
-    int line, int col)
+syntax_error(struct ld *l, const json_error_t *je, int line, int col)
 {
-	buf_printf(&d->errors, "%s:%d:%d: ", name, line, col > 0 ? col : 1);
+	struct diag *d = l->d;
+	char closer;
+
+	if (col > 0 && jpos_trailing_comma(l->text, l->len, &line, &col,
+	    &closer) == 0) {
+		buf_printf(&d->errors, "%s:%d:%d: trailing comma before '%c' "
+		    "(JSON allows none)\n", l->name, line, col, closer);
+		d->nerrors++;
+		return;
+	}
+	buf_printf(&d->errors, "%s:%d:%d: ", l->name, line, col > 0 ? col : 1);
 	buf_ctl_escape(&d->errors, je->text, strlen(je->text));
 	buf_putc(&d->errors, '\n');
 	d->nerrors++;
@@ -2011,7 +2085,7 @@ provider_parse(struct ld *l, size_t i)
 	l->d->nerrors = l->before.nerrors;
 	l->d->nwarnings = l->before.nwarnings;
 	/* jansson counts from the element's first character. */
-	syntax_error(l->d, l->name, &je, e->at.line + je.line - 1,
+	syntax_error(l, &je, e->at.line + je.line - 1,
 	    je.line == 1 ? e->at.col - 1 + je.column : je.column);
 	l->broken = true;
 	return NULL;
@@ -2084,12 +2158,6 @@ include_file(struct ld *l, const char *file, struct conf *c)
 	}
 	x->texts = xrealloc(x->texts, (x->ntexts + 1) * sizeof(char *));
 	x->texts[x->ntexts++] = text;
-	arena_release(l->mark);
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-	if (root == NULL) {
-		syntax_error(l->d, file, &je, je.line, je.column);
-		return;
-	}
 	sub = *l;
 	sub.name = region_strdup(l->r, file);
 	sub.text = text;
@@ -2097,6 +2165,12 @@ include_file(struct ld *l, const char *file, struct conf *c)
 	sub.split = NULL;
 	sub.pathlen = 0;
 	sub.path[0] = '\0';
+	arena_release(l->mark);
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL) {
+		syntax_error(&sub, &je, je.line, je.column);
+		return;
+	}
 	if (!json_is_object(root)) {
 		err(&sub, "expected a provider (an object) or {\"providers\": "
 		    "[...]}, found %s", json_type_name(root));
@@ -2330,7 +2404,7 @@ load_top(struct ld *l, json_t *root, struct conf *c)
 	}
 	check_ids(l, c);
 	if (l->d->nerrors == 0)
-		build_index(l, c, v);
+		build_index(l, c);
 }
 
 /* Feeds jansson the text without the providers' elements: only their
@@ -2389,12 +2463,21 @@ load_buffer(const char *name, const char *text, size_t len, struct diag *d,
     bool stream)
 {
 	struct ldx x = { 0 };
-	struct ld l = { .name = name, .text = text, .len = len, .d = d,
-	    .before = *d, .x = &x };
+	struct ld l = { .name = name, .d = d, .before = *d, .x = &x };
 	struct jpos_array split;
 	json_error_t je;
 	json_t *root;
 	struct conf *c = NULL;
+
+	/* A byte order mark, which some editors write: not JSON, but no
+	 * mistake either. Lines and columns count from after it, as the
+	 * editor shows them. */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
+	l.text = text;
+	l.len = len;
 
 	if (stream && jpos_split(text, len, "providers", &split) == 0)
 		l.split = &split;
@@ -2409,7 +2492,7 @@ load_buffer(const char *name, const char *text, size_t len, struct diag *d,
 				provider_parse(&l, i);
 		}
 		if (!l.broken)
-			syntax_error(d, name, &je, je.line, je.column);
+			syntax_error(&l, &je, je.line, je.column);
 		goto out;
 	}
 	if (!json_is_object(root)) {

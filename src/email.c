@@ -1,5 +1,8 @@
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -291,6 +294,26 @@ email_parse_query(const char *in, size_t len, struct email *out,
 }
 
 int
+domain_unicode(const char *domain, char *out, size_t outsz)
+{
+	char *u = NULL;
+	size_t n;
+
+	if (strncmp(domain, "xn--", 4) != 0 && strstr(domain, ".xn--") == NULL)
+		return -1;
+	if (idn2_to_unicode_8z8z(domain, &u, 0) != IDN2_OK || u == NULL)
+		return -1;
+	n = strlen(u);
+	if (n >= outsz) {
+		idn2_free(u);
+		return -1;
+	}
+	memcpy(out, u, n + 1);
+	idn2_free(u);
+	return 0;
+}
+
+int
 host_to_domain(const char *host, char *out, size_t outsz)
 {
 	const char *why, *colon;
@@ -315,6 +338,62 @@ host_to_domain(const char *host, char *out, size_t outsz)
 		return -1;
 	if (domain_is_ipv4(out))
 		return -1;
+	return 0;
+}
+
+int
+host_normalize(const char *h, size_t len, char *out, size_t outsz)
+{
+	char name[DOMAIN_MAX + 1];
+	const char *why;
+	size_t hlen = len;
+	unsigned long port = 0;
+
+	if (len == 0)
+		return -1;
+	if (h[0] == '[') {
+		const char *end = memchr(h, ']', len);
+		char lit[INET6_ADDRSTRLEN];
+		struct in6_addr a6;
+
+		if (end == NULL || end == h + 1 ||
+		    (size_t)(end - h - 1) >= sizeof(lit))
+			return -1;
+		hlen = (size_t)(end - h) + 1;
+		memcpy(lit, h + 1, hlen - 2);
+		lit[hlen - 2] = '\0';
+		if (inet_pton(AF_INET6, lit, &a6) != 1 ||
+		    inet_ntop(AF_INET6, &a6, lit, sizeof(lit)) == NULL)
+			return -1;
+		snprintf(name, sizeof(name), "[%s]", lit);
+		if (hlen < len && h[hlen] != ':')
+			return -1;
+	} else {
+		const char *colon = memchr(h, ':', len);
+
+		if (colon != NULL)
+			hlen = (size_t)(colon - h);
+		if (domain_normalize(h, hlen, name, sizeof(name), &why) < 0)
+			return -1;
+	}
+	if (hlen < len) {
+		const char *p = h + hlen + 1;
+		size_t plen = len - hlen - 1;
+
+		if (plen == 0 || plen > 5)
+			return -1;
+		for (size_t i = 0; i < plen; i++) {
+			if (p[i] < '0' || p[i] > '9')
+				return -1;
+			port = port * 10 + (unsigned long)(p[i] - '0');
+		}
+		if (port == 0 || port > 65535)
+			return -1;
+	}
+	if (port != 0)
+		snprintf(out, outsz, "%s:%lu", name, port);
+	else
+		snprintf(out, outsz, "%s", name);
 	return 0;
 }
 

@@ -23,6 +23,11 @@ struct email {
 int domain_normalize(const char *in, size_t len, char *out, size_t outsz,
     const char **why);
 
+/* The Unicode form (UTF-8) of a normalised domain with IDNA A-labels
+ * ("xn--bcher-kva.example" → "bücher.example"). Returns 0, or -1 when it
+ * has none or cannot be converted. */
+int domain_unicode(const char *domain, char *out, size_t outsz);
+
 /* True when the (normalised) domain is an IPv4 address in dotted form. */
 bool domain_is_ipv4(const char *domain);
 
@@ -50,6 +55,11 @@ int email_parse_query(const char *in, size_t len, struct email *out,
 /* Turns a Host header value into a domain: strips a :port and a trailing
  * dot, normalises; IP literals are not domains. Returns 0 or -1. */
 int host_to_domain(const char *host, char *out, size_t outsz);
+
+/* Writes the normalised form of a Host value "host[:port]" (a domain
+ * name, an IPv4 address or an [IPv6] literal; len bytes) into out.
+ * Returns 0, or -1 if it is not one. */
+int host_normalize(const char *h, size_t len, char *out, size_t outsz);
 
 /* If domain starts with one of the service labels clients prepend
  * (autoconfig., autodiscover., ua-auto-config.), returns the rest. */

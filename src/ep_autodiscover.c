@@ -63,20 +63,25 @@ ep_autodiscover(const struct request *rq, struct reply *rp)
 	if (xmlreq_parse(rq->body, rq->body_len, &xr, &why) < 0) {
 		log_debug("autodiscover: invalid request: %s", why);
 		ad_error(rp, 600, "Invalid Request");
+		/* No address could be read from it. */
+		rp->outcome = OUTCOME_MISSING_ADDRESS;
 		return;
 	}
+	rp->activesync = xr.schema == XMLREQ_MOBILESYNC;
 	if (email_parse(xr.addr, xr.addr_len, &em, &why) < 0) {
 		/* A LegacyDN names an Exchange mailbox, which nothing here
 		 * resolves: let the client try its next URL. */
 		if (xr.who == XMLREQ_LEGACYDN) {
 			reply_text(rp, 404, "cannot resolve a LegacyDN");
+			rp->outcome = OUTCOME_NOT_FOUND;
 			return;
 		}
 		log_debug("autodiscover: invalid EMailAddress: %s", why);
 		ad_error(rp, 600, "Invalid Request");
+		rp->outcome = OUTCOME_BAD_ADDRESS;
 		return;
 	}
-	snprintf(rp->email, sizeof(rp->email), "%s", em.addr);
+	reply_email(rp, em.addr);
 	/* Unknown domain: HTTP 404, never a 200 error document, so that
 	 * clients fall through to their next URL. */
 	if ((p = find_provider_by_email(rq, rp, &em)) == NULL)
@@ -87,6 +92,7 @@ ep_autodiscover(const struct request *rq, struct reply *rp)
 		sp = &site_pcache(rq->site, p)->ad_mobilesync;
 	if (sp == NULL) {
 		ad_error(rp, 601, "Provider is not available");
+		rp->outcome = OUTCOME_NOT_FOUND;
 		return;
 	}
 	if (sp->data == NULL) {		/* rendering failed, and was logged */

@@ -34,12 +34,15 @@ ep_autodiscover_json(const struct request *rq, struct reply *rp)
 	/* /autodiscover/autodiscover.json/v1.0/<address>, in any case. */
 	if (ascii_strncasecmp(rq->path, V1_PREFIX, strlen(V1_PREFIX)) == 0)
 		addr = rq->path + strlen(V1_PREFIX);
+	rp->activesync = proto != NULL &&
+	    ascii_strcasecmp(proto, "ActiveSync") == 0;
 	if (addr != NULL && addr[0] != '\0') {
 		if (email_parse(addr, strlen(addr), &t.em, &why) < 0) {
 			reply_text(rp, 400, "invalid address: %s", why);
+			rp->outcome = OUTCOME_BAD_ADDRESS;
 			return;
 		}
-		snprintf(rp->email, sizeof(rp->email), "%s", t.em.addr);
+		reply_email(rp, t.em.addr);
 		p = find_provider_by_email(rq, rp, &t.em);
 		domain = t.em.domain;
 	} else {
@@ -67,12 +70,14 @@ ep_autodiscover_json(const struct request *rq, struct reply *rp)
 		 * client that asked another name. */
 		reply_header(rp, "Cache-Control", "private, no-store");
 		reply_header(rp, "Vary", "Host");
-	} else if (proto != NULL && p->activesync != NULL &&
-	    ascii_strcasecmp(proto, "ActiveSync") == 0)
+	} else if (rp->activesync && p->activesync != NULL)
 		reply_blob(rp, 200, site_doc(rq->site, p, DDOC_AD_JSON_EAS,
 		    domain));
-	else
+	else {
+		/* A protocol this provider does not offer. */
 		json_reply(rp, 400, render_ad_json_error(proto ? proto : "",
 		    p->activesync != NULL ? "AutodiscoverV1,ActiveSync" :
 		    "AutodiscoverV1", &rp->body));
+		rp->outcome = OUTCOME_NOT_FOUND;
+	}
 }

@@ -22,6 +22,7 @@ ep_mobileconfig(const struct request *rq, struct reply *rp)
 	 * install, whatever the Host says. */
 	if (addr == NULL || addr[0] == '\0') {
 		reply_text(rp, 400, "the profile needs ?emailaddress=");
+		rp->outcome = OUTCOME_MISSING_ADDRESS;
 		return;
 	}
 	p = find_provider(rq, rp, "emailaddress", &em, &have_email);
@@ -31,6 +32,7 @@ ep_mobileconfig(const struct request *rq, struct reply *rp)
 		reply_text(rp, 404, "%s offers no encrypted incoming and "
 		    "outgoing server with a password method Apple Mail knows",
 		    p->id);
+		rp->outcome = OUTCOME_NOT_FOUND;
 		return;
 	}
 	rp->body.len = 0;

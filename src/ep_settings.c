@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "digest.h"
 #include "endpoints.h"
 #include "render.h"
@@ -12,19 +13,21 @@
 #include "view.h"
 
 static pthread_once_t csp_once = PTHREAD_ONCE_INIT;
-static char csp[200];
+static char csp[256];
 
-/* Nothing but the one inline style sheet, by its hash: no script, no
- * external asset, no framing; the form may only submit here. */
+/* Nothing but the one inline style sheet and the one inline script, by
+ * their hashes: no other script, no external asset, no framing; the form
+ * may only submit here. */
 static void
 csp_init(void)
 {
-	char d[DIGEST_B64_LEN + 1];
+	char css[DIGEST_B64_LEN + 1], js[DIGEST_B64_LEN + 1];
 
-	digest_sha256_b64(settings_css, strlen(settings_css), d);
+	digest_sha256_b64(settings_css, strlen(settings_css), css);
+	digest_sha256_b64(settings_js, strlen(settings_js), js);
 	snprintf(csp, sizeof(csp), "default-src 'none'; style-src "
-	    "'sha256-%s'; form-action 'self'; base-uri 'none'; "
-	    "frame-ancestors 'none'", d);
+	    "'sha256-%s'; script-src 'sha256-%s'; form-action 'self'; "
+	    "base-uri 'none'; frame-ancestors 'none'", css, js);
 }
 
 /* True when the Accept header takes text/html (q > 0). Browsers send it;
@@ -77,6 +80,9 @@ ep_settings(const struct request *rq, struct reply *rp)
 	}
 	if (addr != NULL && addr[0] != '\0')
 		v.typed = addr;
+	/* Without an address, the form is the answer, whatever the Host. */
+	if (v.typed == NULL)
+		rp->outcome = OUTCOME_UNSET;
 	if (v.p == NULL && v.typed != NULL) {
 		/* The lookup's own reason, shown on the page. */
 		status = rp->status;
@@ -93,6 +99,9 @@ ep_settings(const struct request *rq, struct reply *rp)
 	rp->status = status;
 	rp->body.len = 0;
 	if (html) {
+		/* iPhone, iPad and Mac visitors get the profile first. */
+		v.apple = client_apple_device(request_header(rq,
+		    "User-Agent"));
 		pthread_once(&csp_once, csp_init);
 		render_settings_html(&v, &rp->body);
 		rp->ctype = "text/html; charset=utf-8";
@@ -112,7 +121,7 @@ ep_settings(const struct request *rq, struct reply *rp)
 			render_settings_text(&v, &rp->body);
 		rp->ctype = "text/plain; charset=utf-8";
 	}
-	reply_header(rp, "Vary", "Accept");
+	reply_header(rp, "Vary", "Accept, User-Agent");
 	reply_header(rp, "Referrer-Policy", "no-referrer");
 	provider_view_free(&pv);
 	free(error);

@@ -89,6 +89,26 @@ static const unsigned char cls[256] = {
 
 #define IS_TCHAR(c) ((cls[(c)] & C_TCHAR) != 0)
 #define IS_VALUE(c) ((cls[(c)] & C_VALUE) != 0)
+/* Bytes of a request target that change nothing: 1 in the path (VCHAR
+ * and obs-text but '%' and '?'), 2 in the query (VCHAR and obs-text). */
+static const unsigned char plain[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 3, 3, 3, 3, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+};
 
 void
 guard_init(struct guard *g)
@@ -345,12 +365,31 @@ guard_feed(struct guard *g, const unsigned char *p, size_t n)
 			g->state = G_START;
 			break;
 		case G_METHOD:
+			while (IS_TCHAR(c) && ++p < end)
+				c = *p;
+			if (p == end)
+				return true;
 			if (c == ' ')
 				g->state = G_TARGET;
-			else if (!IS_TCHAR(c))
+			else
 				return refuse(g, 400, "malformed request line");
 			break;
 		case G_TARGET:
+			/* A run of bytes that change nothing: the query's
+			 * printable ones, or a path's but '%' and '?'. */
+			if ((g->pct == 0 || g->pct == 3) &&
+			    (plain[c] & (g->pct == 3 ? 2 : 1)) != 0) {
+				unsigned char m = g->pct == 3 ? 2 : 1;
+
+				while (++p < end && (plain[*p] & m) != 0)
+					;
+				g->name_len = 1;
+				if (g->pct != 3)
+					g->pct = 0;
+				if (p == end)
+					return true;
+				c = *p;
+			}
 			if (c == ' ' && g->name_len > 0) {
 				g->name_len = 0;
 				g->state = G_VERSION;
@@ -377,6 +416,15 @@ guard_feed(struct guard *g, const unsigned char *p, size_t n)
 				g->pct = 0;
 			break;
 		case G_VERSION:
+			/* Mostly all at once. */
+			if (g->name_len == 0 && end - p >= 9 &&
+			    memcmp(p, "HTTP/1.", 7) == 0 &&
+			    (p[7] == '1' || p[7] == '0') && p[8] == '\r') {
+				g->http10 = p[7] == '0';
+				g->state = G_REQLINE_LF;
+				p += 9;
+				continue;
+			}
 			if (c == '\r' && g->name_len == 8) {
 				g->state = G_REQLINE_LF;
 				break;
@@ -411,20 +459,25 @@ guard_feed(struct guard *g, const unsigned char *p, size_t n)
 			g->name_len = 0;
 			/* FALLTHROUGH */
 		case G_NAME:
+			/* The name's start, lowercased: enough to know the
+			 * few fields the guard reads. */
+			for (; p < end && IS_TCHAR(*p); p++)
+				if (g->name_len < sizeof(g->name))
+					g->name[g->name_len++] = (char)lower(*p);
+				else
+					g->name_len = sizeof(g->name) + 1;
+			if (p == end)
+				return true;
+			c = *p;
 			if (c == ':') {
 				field_named(g);
 				g->state = G_OWS;
 			} else if (c == ' ' || c == '\t')
 				return refuse(g, 400,
 				    "white space before the colon of a header");
-			else if (!IS_TCHAR(c))
+			else
 				return refuse(g, 400,
 				    "malformed header field name");
-			else if (g->name_len < sizeof(g->name)) {
-				g->name[g->name_len++] = (char)lower(c);
-			} else
-				g->name_len = sizeof(g->name) + 1 > 255 ?
-				    255 : (uint8_t)(sizeof(g->name) + 1);
 			break;
 		case G_OWS:
 			if (c == ' ' || c == '\t')

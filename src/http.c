@@ -135,6 +135,7 @@ account(struct conn *cs, const char *method, const struct site *s,
 
 	cs->logged = true;
 	metrics_request(ep, rp->status, usec);
+	metrics_client(rp->client, reply_outcome(rp));
 	if (!alog_enabled())
 		return;
 
@@ -150,6 +151,11 @@ account(struct conn *cs, const char *method, const struct site *s,
 		.user_agent = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_USER_AGENT),
 		.email = email != NULL && email[0] != '\0' ? email : NULL,
+		.host = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_HOST),
+		.client = client_name(rp->client),
+		.provider = rp->provider,
+		.domain = rp->domain[0] != '\0' ? rp->domain : NULL,
 	};
 	if (s != NULL) {
 		e.full_addresses = s->conf->log_full_addresses;

@@ -320,6 +320,34 @@ jpos_find(const char *text, size_t len, const char *path, int at_key,
 	return 0;
 }
 
+int
+jpos_trailing_comma(const char *text, size_t len, int *line, int *col,
+    char *closer)
+{
+	struct cur c = { text, text + len, 1, 1 };
+	struct cur comma = { NULL, NULL, 0, 0 };
+
+	/* Walks to line:col, remembering the last comma that only white
+	 * space has followed. */
+	while (c.p < c.end && (c.line < *line || (c.line == *line &&
+	    c.col < *col))) {
+		char ch = *c.p;
+
+		if (ch == ',')
+			comma = c;
+		else if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n')
+			comma.p = NULL;
+		adv(&c);
+	}
+	if (c.p >= c.end || c.line != *line || c.col != *col ||
+	    (*c.p != ']' && *c.p != '}') || comma.p == NULL)
+		return -1;
+	*closer = *c.p;
+	*line = comma.line;
+	*col = comma.col;
+	return 0;
+}
+
 static struct jpos_at
 at(const struct cur *c, const char *text)
 {

@@ -14,6 +14,14 @@
 int jpos_find(const char *text, size_t len, const char *path, int at_key,
     int *line, int *col);
 
+/* A trailing comma ("[1, 2,]", "{"a": 1,}"), which JSON does not allow:
+ * when the character at *line:*col (where the parser stopped) closes an
+ * array or object and the last character before it, white space aside,
+ * is a comma, sets *line and *col to the comma and *closer to the
+ * bracket, and returns 0; else -1. */
+int jpos_trailing_comma(const char *text, size_t len, int *line, int *col,
+    char *closer);
+
 /* A place in the text: byte offset, line and column as above. */
 struct jpos_at {
 	size_t off;

@@ -1,7 +1,5 @@
 #include "config.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,9 +38,12 @@ find_provider_by_email(const struct request *rq, struct reply *rp,
 	 * names the hoster. */
 	if (p == NULL)
 		p = mx_provider(rq, dom);
-	if (p == NULL)
+	if (p == NULL) {
 		reply_text(rp, 404, "no provider serves the domain %s",
 		    em->domain);
+		rp->outcome = OUTCOME_UNKNOWN_DOMAIN;
+	} else
+		rp->provider = p->id;
 	return p;
 }
 
@@ -61,12 +62,13 @@ find_target(const struct request *rq, struct reply *rp, const char *param,
 	if (addr != NULL && addr[0] != '\0') {
 		if (email_parse_query(addr, strlen(addr), &t->em, &why) < 0) {
 			reply_text(rp, 400, "invalid %s: %s", param, why);
+			rp->outcome = OUTCOME_BAD_ADDRESS;
 			return NULL;
 		}
 		t->have_email = true;
 		memcpy(dom, t->em.domain, strlen(t->em.domain) + 1);
 		/* For the access log: only an address that is valid. */
-		snprintf(rp->email, sizeof(rp->email), "%s", t->em.addr);
+		reply_email(rp, t->em.addr);
 		return t->p = find_provider_by_email(rq, rp, &t->em);
 	}
 	/* No address (Thunderbird for Android, K-9, KMail, Geary): the
@@ -75,18 +77,23 @@ find_target(const struct request *rq, struct reply *rp, const char *param,
 	if (host == NULL || host_to_domain(host, dom, DOMAIN_MAX + 1) < 0) {
 		reply_text(rp, 404, "no email address given and the Host "
 		    "header names no domain");
+		rp->outcome = OUTCOME_MISSING_ADDRESS;
 		return NULL;
 	}
 	stripped = domain_strip_service_label(dom);
 	if (stripped != NULL && (p = conf_lookup(c, stripped)) != NULL)
 		memmove(dom, stripped, strlen(stripped) + 1);
-	if (p == NULL)
-		p = conf_lookup(c, dom);
-	if (p == NULL)
+	else if ((p = conf_lookup(c, dom)) == NULL)
 		p = mx_provider(rq, dom);
-	if (p == NULL)
+	if (p == NULL) {
+		reply_domain(rp, stripped != NULL ? stripped : dom);
 		reply_text(rp, 404, "no provider serves the domain %s",
-		    stripped != NULL ? stripped : dom);
+		    rp->domain);
+		rp->outcome = OUTCOME_UNKNOWN_DOMAIN;
+	} else {
+		reply_domain(rp, dom);
+		rp->provider = p->id;
+	}
 	return t->p = p;
 }
 
@@ -103,64 +110,6 @@ find_provider(const struct request *rq, struct reply *rp, const char *param,
 		em->domain = em->addr + (t.em.domain - t.em.addr);
 	}
 	return p;
-}
-
-/* Writes the normalised form of "host[:port]" (a domain name, an IPv4
- * address or an [IPv6] literal) into out; -1 if it is not one. */
-static int
-normalize_host(const char *h, size_t len, char *out, size_t outsz)
-{
-	char name[DOMAIN_MAX + 1];
-	const char *why;
-	size_t hlen = len;
-	unsigned long port = 0;
-
-	if (len == 0)
-		return -1;
-	if (h[0] == '[') {
-		const char *end = memchr(h, ']', len);
-		char lit[INET6_ADDRSTRLEN];
-		struct in6_addr a6;
-
-		if (end == NULL || end == h + 1 ||
-		    (size_t)(end - h - 1) >= sizeof(lit))
-			return -1;
-		hlen = (size_t)(end - h) + 1;
-		memcpy(lit, h + 1, hlen - 2);
-		lit[hlen - 2] = '\0';
-		if (inet_pton(AF_INET6, lit, &a6) != 1 ||
-		    inet_ntop(AF_INET6, &a6, lit, sizeof(lit)) == NULL)
-			return -1;
-		snprintf(name, sizeof(name), "[%s]", lit);
-		if (hlen < len && h[hlen] != ':')
-			return -1;
-	} else {
-		const char *colon = memchr(h, ':', len);
-
-		if (colon != NULL)
-			hlen = (size_t)(colon - h);
-		if (domain_normalize(h, hlen, name, sizeof(name), &why) < 0)
-			return -1;
-	}
-	if (hlen < len) {
-		const char *p = h + hlen + 1;
-		size_t plen = len - hlen - 1;
-
-		if (plen == 0 || plen > 5)
-			return -1;
-		for (size_t i = 0; i < plen; i++) {
-			if (p[i] < '0' || p[i] > '9')
-				return -1;
-			port = port * 10 + (unsigned long)(p[i] - '0');
-		}
-		if (port == 0 || port > 65535)
-			return -1;
-	}
-	if (port != 0)
-		snprintf(out, outsz, "%s:%lu", name, port);
-	else
-		snprintf(out, outsz, "%s", name);
-	return 0;
 }
 
 /* The first element of a comma-separated header value, trimmed. */
@@ -203,7 +152,7 @@ public_base_url(const struct request *rq, struct buf *out)
 		if ((v = request_header(rq, "X-Forwarded-Host")) != NULL)
 			host = first_item(v, &len);
 	}
-	if (host == NULL || normalize_host(host, len, norm, sizeof(norm)) < 0)
+	if (host == NULL || host_normalize(host, len, norm, sizeof(norm)) < 0)
 		return -1;
 	buf_printf(out, "%s://%s", scheme, norm);
 	return 0;

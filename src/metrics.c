@@ -42,6 +42,7 @@ struct ep_stats {
  * cache lines bounce between the cores on every request.) */
 struct shard {
 	struct ep_stats eps[ENDPOINTS_MAX];
+	atomic_ullong clients[CLIENT_COUNT][OUTCOME_COUNT];
 	struct shard *next;
 };
 
@@ -125,6 +126,15 @@ metrics_request(const char *endpoint, unsigned int status, uint64_t usec)
 	bump(&e->by_code[code_index(status)], 1);
 	bump(&e->hist[b], 1);
 	bump(&e->usec_sum, usec);
+}
+
+void
+metrics_client(enum client client, enum outcome outcome)
+{
+	if (client == CLIENT_NONE || (unsigned int)client >= CLIENT_COUNT ||
+	    outcome == OUTCOME_UNSET || (unsigned int)outcome >= OUTCOME_COUNT)
+		return;
+	bump(&shard()->clients[client][outcome], 1);
 }
 
 void
@@ -288,6 +298,29 @@ totals(size_t i, struct totals *t)
 			t->hist[b] += get(&e->hist[b]);
 		t->usec_sum += get(&e->usec_sum);
 	}
+}
+
+/* Every client and outcome, 0 until it happens: a rate() over a series
+ * that appears only later misses its first requests. */
+static void
+render_clients(struct buf *o)
+{
+	buf_puts(o,
+	    "# HELP autoconfd_client_requests_total Requests of mail clients, "
+	    "by client family and how they ended.\n"
+	    "# TYPE autoconfd_client_requests_total counter\n");
+	for (int c = CLIENT_NONE + 1; c < CLIENT_COUNT; c++)
+		for (int k = OUTCOME_UNSET + 1; k < OUTCOME_COUNT; k++) {
+			unsigned long long v = 0;
+
+			for (struct shard *sh = atomic_load(&shards);
+			    sh != NULL; sh = sh->next)
+				v += get(&sh->clients[c][k]);
+			buf_printf(o, "autoconfd_client_requests_total{client="
+			    "\"%s\",outcome=\"%s\"} %llu\n",
+			    client_name((enum client)c),
+			    outcome_name((enum outcome)k), v);
+		}
 }
 
 static void
@@ -559,6 +592,7 @@ metrics_render(struct buf *o)
 	    "autoconfd_start_time_seconds %lld\n",
 	    atomic_load(&open_conns), get(&request_timeouts), get(&generation), get(&reloads),
 	    get(&reload_failures), (long long)started);
+	render_clients(o);
 	render_edge(o);
 	render_config(o);
 	render_build_info(o);

@@ -5,12 +5,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "client.h"
+#include "request.h"
 #include "util.h"
 
 /* One answered request: endpoint label (a static string), status, and the
  * microseconds from its headers to its response. */
 void metrics_request(const char *endpoint, unsigned int status,
     uint64_t usec);
+/* One mail client's request and how it ended; nothing is counted for
+ * CLIENT_NONE or OUTCOME_UNSET. */
+void metrics_client(enum client client, enum outcome outcome);
 /* A connection closed for sending its request headers too slowly. */
 void metrics_request_timeout(void);
 /* Open connections go up and down by delta. */

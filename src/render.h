@@ -57,8 +57,11 @@ struct settings_view {
 	const struct email *em;		/* the address, when valid */
 	const char *typed;		/* what was typed, echoed in the form */
 	const char *error;		/* shown above the table */
+	bool apple;			/* an iPhone, iPad or Mac: the profile
+					 * first */
 };
 extern const char settings_css[];	/* the page's only style sheet */
+extern const char settings_js[];	/* and its only script */
 int render_settings_html(const struct settings_view *v, struct buf *out);
 int render_settings_text(const struct settings_view *v, struct buf *out);
 /* The text page of p for an address, with holes for it (splice.h). */

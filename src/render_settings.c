@@ -5,36 +5,92 @@
 #include "config.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "email.h"
 #include "render.h"
 #include "view.h"
 
-/* Inline only (no external assets); its hash goes into the CSP. */
+/* Inline only (no external assets); its hash goes into the CSP. Colours
+ * come from variables that a dark scheme swaps. Under 40rem (a phone) the
+ * table becomes one column of cards, each cell labelled by its data-label,
+ * so that nothing needs scrolling sideways. */
 const char settings_css[] =
+":root{color-scheme:light dark;--fg:#1b1b1b;--bg:#fff;--muted:#595959;"
+"--line:#d0d0d0;--head:#f2f2f2;--accent:#0b57d0;--on-accent:#fff;"
+"--rec:#0a6b2b;--bad:#a50e0e;--plain:#fff4f4}"
+"@media (prefers-color-scheme:dark){:root{--fg:#e8e8e8;--bg:#121212;"
+"--muted:#b4b4b4;--line:#3c3c3c;--head:#1f1f1f;--accent:#8ab4f8;"
+"--on-accent:#0b1a33;--rec:#81e6a3;--bad:#ff9c9c;--plain:#2b1717}}"
 "body{font:16px/1.5 system-ui,-apple-system,\"Segoe UI\",sans-serif;"
-"margin:0;color:#1b1b1b;background:#fff}"
+"margin:0;color:var(--fg);background:var(--bg);overflow-wrap:break-word}"
 "main{max-width:72rem;margin:0 auto;padding:1.5rem}"
 "h1{font-size:1.6rem;margin:0 0 .5rem}"
+"a{color:var(--accent)}"
 "form{margin:1rem 0;display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}"
 "input{font:inherit;padding:.4rem .6rem;border:1px solid #767676;"
-"border-radius:4px;min-width:16rem}"
-"button{font:inherit;padding:.4rem 1rem;border:1px solid #0b57d0;"
-"border-radius:4px;background:#0b57d0;color:#fff}"
+"border-radius:4px;min-width:0;flex:1 1 14rem;max-width:24rem;"
+"color:var(--fg);background:var(--bg)}"
+"button,a.button{font:inherit;padding:.4rem 1rem;border:1px solid "
+"var(--accent);border-radius:4px;background:var(--accent);"
+"color:var(--on-accent)}"
+"a.button{display:inline-block;text-decoration:none;font-weight:600;"
+"padding:.6rem 1.2rem;margin:.25rem 0}"
+".profile{margin:1rem 0}"
+"button.copy{font-size:.8rem;padding:0 .5rem;margin-left:.5rem;"
+"background:transparent;color:var(--accent)}"
+"button.copy::after{content:\"Copy\"}"
+"button.copy.done::after{content:\"Copied\"}"
+"[hidden]{display:none!important}"
+".offscreen{position:fixed;left:-100rem;top:0}"
 ".scroll{overflow-x:auto;margin:1rem 0}"
 "table{border-collapse:collapse;width:100%}"
 "caption{text-align:left;font-weight:600;padding:.3rem 0}"
-"th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #d0d0d0;"
-"vertical-align:top}"
-"thead th{background:#f2f2f2}"
+"th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid "
+"var(--line);vertical-align:top}"
+"thead th{background:var(--head)}"
 "td.port{font-variant-numeric:tabular-nums}"
-".rec{color:#0a6b2b;font-weight:600}"
-".bad{color:#a50e0e;font-weight:600}"
-"tr.plain td,tr.plain th{background:#fff4f4}"
-".error{color:#a50e0e;font-weight:600}"
+".rec{color:var(--rec);font-weight:600}"
+".bad{color:var(--bad);font-weight:600}"
+"tr.plain td,tr.plain th{background:var(--plain)}"
+".error{color:var(--bad);font-weight:600}"
 "th span{font-weight:normal;white-space:nowrap}"
-"code{font-family:ui-monospace,monospace;overflow-wrap:break-word}";
+"code{font-family:ui-monospace,monospace}"
+"td[data-label=Username] code{overflow-wrap:anywhere}"
+"@media (max-width:40rem){body{overflow-wrap:anywhere}main{padding:1rem}"
+"table,tbody,tr,th,td,caption{display:block}"
+"thead{position:absolute;width:1px;height:1px;overflow:hidden;"
+"clip-path:inset(50%);white-space:nowrap}"
+"tr{border:1px solid var(--line);border-radius:8px;margin:0 0 1rem;"
+"padding:.5rem .75rem}"
+"tr.plain{background:var(--plain)}"
+"th,td{border:0;padding:.15rem 0}"
+"th[scope=row]{font-size:1.1rem;padding-bottom:.3rem}"
+"td{display:flex;align-items:baseline;gap:.5rem}"
+"td::before{content:attr(data-label);flex:0 0 7.5rem;color:var(--muted);"
+"font-weight:normal;overflow-wrap:normal}"
+"td .v{flex:1 1 0;min-width:0}}";
+
+/* The page's one script, by its hash in the CSP: it shows the copy
+ * buttons and copies the value before each. Without it the page is the
+ * same, the buttons stay hidden. */
+const char settings_js[] =
+"(function(){"
+"function fallback(t){var a=document.createElement(\"textarea\"),ok=false;"
+"a.value=t;a.setAttribute(\"readonly\",\"\");a.className=\"offscreen\";"
+"document.body.appendChild(a);a.select();"
+"try{ok=document.execCommand(\"copy\")}catch(e){}"
+"document.body.removeChild(a);return ok}"
+"function copied(b){b.classList.add(\"done\");"
+"setTimeout(function(){b.classList.remove(\"done\")},2000)}"
+"document.querySelectorAll(\"button.copy\").forEach(function(b){"
+"b.hidden=false;b.addEventListener(\"click\",function(){"
+"var t=b.previousElementSibling.textContent;"
+"if(navigator.clipboard&&window.isSecureContext)"
+"navigator.clipboard.writeText(t).then(function(){copied(b)},"
+"function(){if(fallback(t))copied(b)});"
+"else if(fallback(t))copied(b)})})})();";
 
 static const char *const proto_label[PROTO_COUNT] = {
 	[PROTO_IMAP] = "IMAP", [PROTO_POP3] = "POP3", [PROTO_SMTP] = "SMTP",
@@ -121,12 +177,19 @@ each_server(const struct provider *p,
 	}
 }
 
-static void
+/* The username a client wants: the address filled in, or the config's
+ * literal name; true then. Else (no address given) a description of it,
+ * and false. */
+static bool
 username(const struct settings_view *v, const struct server *s,
     struct buf *out)
 {
+	if (strchr(s->username, '%') == NULL) {
+		buf_puts(out, s->username);
+		return true;
+	}
 	if (v->em != NULL && email_expand(s->username, v->em, out) == 0)
-		return;
+		return true;
 	out->len = 0;
 	if (strcmp(s->username, "%EMAILADDRESS%") == 0)
 		buf_puts(out, "your full email address");
@@ -134,6 +197,7 @@ username(const struct settings_view *v, const struct server *s,
 		buf_puts(out, "the part of your address before the @");
 	else
 		buf_puts(out, s->username);
+	return false;
 }
 
 static const char *
@@ -154,28 +218,51 @@ h(struct buf *out, const char *s)
 	buf_html_escape(out, s);
 }
 
+/* A value to type into a mail app, with its copy button (shown by the
+ * script). */
+static void
+copyable(struct buf *out, const char *value, const char *what)
+{
+	buf_puts(out, "<span class=\"v\"><code>");
+	h(out, value);
+	buf_printf(out, "</code><button type=\"button\" class=\"copy\" "
+	    "aria-label=\"Copy the %s\" hidden></button></span>", what);
+}
+
 static void
 html_row(const struct settings_view *v, const struct server *s, enum mark m,
     struct buf *out)
 {
 	struct buf u = { 0 };
+	char port[8];
+	bool value = username(v, s, &u);
 
-	username(v, s, &u);
 	buf_printf(out, "<tr%s><th scope=\"row\">%s <span>(%s)</span></th>"
-	    "<td><code>", m == MARK_NOT_RECOMMENDED ? " class=\"plain\"" : "",
-	    proto_label[s->proto], proto_role[s->proto]);
-	h(out, s->host);
-	buf_printf(out, "</code></td><td class=\"port\">%u</td><td>%s</td><td>",
-	    s->port, security_label(s->security));
+	    "<td data-label=\"Server\">", m == MARK_NOT_RECOMMENDED ?
+	    " class=\"plain\"" : "", proto_label[s->proto],
+	    proto_role[s->proto]);
+	copyable(out, s->host, "server name");
+	snprintf(port, sizeof(port), "%u", s->port);
+	buf_puts(out, "</td><td class=\"port\" data-label=\"Port\">");
+	copyable(out, port, "port");
+	buf_printf(out, "</td><td data-label=\"Encryption\"><span class=\"v\">"
+	    "%s</span></td><td data-label=\"Authentication\"><span "
+	    "class=\"v\">", security_label(s->security));
 	for (size_t i = 0; i < s->nauth; i++) {
 		buf_puts(out, i ? "<br>" : "");
 		h(out, auth_label(s->auth[i]));
 	}
-	buf_puts(out, "</td><td><code>");
-	h(out, u.data != NULL ? u.data : "");
-	buf_printf(out, "</code></td><td class=\"%s\">%s</td></tr>\n",
-	    m == MARK_RECOMMENDED ? "rec" : m == MARK_NOT_RECOMMENDED ? "bad" :
-	    "alt", mark_label(m));
+	buf_puts(out, "</span></td><td data-label=\"Username\">");
+	if (value)
+		copyable(out, u.data, "username");
+	else {
+		buf_puts(out, "<span class=\"v\">");
+		h(out, u.data);
+		buf_puts(out, "</span>");
+	}
+	buf_printf(out, "</td><td class=\"%s\" data-label=\"Use\"><span "
+	    "class=\"v\">%s</span></td></tr>\n", m == MARK_RECOMMENDED ? "rec" :
+	    m == MARK_NOT_RECOMMENDED ? "bad" : "alt", mark_label(m));
 	buf_free(&u);
 }
 
@@ -217,14 +304,25 @@ url_encode(struct buf *out, const char *s)
 	}
 }
 
+/* The profile for Apple devices: a button at the top for their visitors,
+ * a line after the table for the others. */
 static void
-html_profile_link(const struct settings_view *v, struct buf *out)
+html_profile_link(const struct settings_view *v, bool top, struct buf *out)
 {
 	const struct server *in, *sout;
 
-	if (v->em == NULL || !mobileconfig_servers(v->p, &in, &sout))
+	if (v->em == NULL || v->p == NULL || top != v->apple ||
+	    !mobileconfig_servers(v->p, &in, &sout))
 		return;
-	buf_puts(out, "<p>On an iPhone, iPad or Mac: <a href=\""
+	if (top) {
+		buf_puts(out, "<p class=\"profile\"><a class=\"button\" "
+		    "id=\"profile\" href=\"email.mobileconfig?emailaddress=");
+		url_encode(out, v->em->addr);
+		buf_puts(out, "\">Install the profile</a><br>It sets up mail on "
+		    "this iPhone, iPad or Mac; then enter your password.</p>\n");
+		return;
+	}
+	buf_puts(out, "<p id=\"profile\">On an iPhone, iPad or Mac: <a href=\""
 	    "email.mobileconfig?emailaddress=");
 	url_encode(out, v->em->addr);
 	buf_puts(out, "\">install the configuration profile</a>, then "
@@ -239,7 +337,8 @@ render_settings_html(const struct settings_view *v, struct buf *out)
 	buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
 	    "<meta charset=\"utf-8\">\n"
 	    "<meta name=\"viewport\" content=\"width=device-width, "
-	    "initial-scale=1\">\n<meta name=\"referrer\" content=\"no-referrer\">\n"
+	    "initial-scale=1\">\n<meta name=\"color-scheme\" content=\"light "
+	    "dark\">\n<meta name=\"referrer\" content=\"no-referrer\">\n"
 	    "<title>");
 	if (p != NULL) {
 		h(out, p->name);
@@ -259,6 +358,7 @@ render_settings_html(const struct settings_view *v, struct buf *out)
 		h(out, v->em->addr);
 		buf_puts(out, "</strong>.</p>\n");
 	}
+	html_profile_link(v, true, out);
 
 	buf_puts(out, "<form method=\"get\" action=\"settings\">"
 	    "<label for=\"emailaddress\">Your email address</label>"
@@ -291,7 +391,7 @@ render_settings_html(const struct settings_view *v, struct buf *out)
 		    "<th scope=\"col\">Use</th></tr></thead>\n<tbody>\n");
 		each_server(p, html_row, v, out);
 		buf_puts(out, "</tbody>\n</table>\n</div>\n");
-		html_profile_link(v, out);
+		html_profile_link(v, false, out);
 		html_links(p, out);
 		buf_puts(out, "<p>These settings are for addresses at ");
 		for (size_t i = 0, n = 0; i < p->ndomains; i++) {
@@ -302,7 +402,8 @@ render_settings_html(const struct settings_view *v, struct buf *out)
 		}
 		buf_puts(out, ".</p>\n");
 	}
-	buf_puts(out, "</main>\n</body>\n</html>\n");
+	buf_printf(out, "</main>\n<script>%s</script>\n</body>\n</html>\n",
+	    settings_js);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include "request.h"
@@ -68,4 +69,54 @@ reply_free(struct reply *rp)
 	for (size_t i = 0; i < rp->nheaders; i++)
 		free(rp->headers[i].value);
 	rp->nheaders = 0;
+}
+
+enum outcome
+reply_outcome(const struct reply *rp)
+{
+	if (rp->outcome != OUTCOME_UNSET)
+		return rp->outcome;
+	if (rp->status >= 200 && rp->status < 400)
+		return OUTCOME_ANSWERED;
+	if (rp->status >= 400 && rp->status < 500)
+		return OUTCOME_NOT_FOUND;
+	return OUTCOME_UNSET;
+}
+
+const char *
+outcome_name(enum outcome o)
+{
+	static const char *const names[OUTCOME_COUNT] = {
+		[OUTCOME_ANSWERED] = "answered",
+		[OUTCOME_UNKNOWN_DOMAIN] = "unknown_domain",
+		[OUTCOME_BAD_ADDRESS] = "bad_address",
+		[OUTCOME_MISSING_ADDRESS] = "missing_address",
+		[OUTCOME_NOT_FOUND] = "not_found",
+	};
+
+	return (unsigned int)o < OUTCOME_COUNT ? names[o] : NULL;
+}
+
+/* s into a fixed field, cut to fit. */
+static void
+note(char *field, size_t size, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(field, s, n);
+	field[n] = '\0';
+}
+
+void
+reply_email(struct reply *rp, const char *addr)
+{
+	note(rp->email, sizeof(rp->email), addr);
+}
+
+void
+reply_domain(struct reply *rp, const char *domain)
+{
+	note(rp->domain, sizeof(rp->domain), domain);
 }

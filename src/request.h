@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "client.h"
 #include "util.h"
 
 struct site;
@@ -32,6 +33,21 @@ struct request {
 
 #define REPLY_HEADERS_MAX 4
 
+/* How a mail client's request ended: the outcome label of
+ * autoconfd_client_requests_total (CONTRACT names, see outcome_name()).
+ * Endpoints set it where the status does not say it (Autodiscover's error
+ * documents come with 200; a 404 may be an unknown domain or a missing
+ * route); left unset, it follows the status (reply_outcome()). */
+enum outcome {
+	OUTCOME_UNSET,
+	OUTCOME_ANSWERED,	/* the client got its answer */
+	OUTCOME_UNKNOWN_DOMAIN,	/* no provider serves the domain */
+	OUTCOME_BAD_ADDRESS,	/* the address named is not valid */
+	OUTCOME_MISSING_ADDRESS, /* no address, where one is needed */
+	OUTCOME_NOT_FOUND,	/* no such route, method or document */
+	OUTCOME_COUNT
+};
+
 struct reply {
 	unsigned int status;
 	const struct blob *blob;	/* pre-rendered body, or NULL */
@@ -40,6 +56,16 @@ struct reply {
 	struct { const char *name; char *value; } headers[REPLY_HEADERS_MAX];
 	size_t nheaders;
 	const char *endpoint;		/* metrics/log label, static */
+	/* For the client metrics and the access log: */
+	enum client client;		/* set by route() */
+	enum outcome outcome;
+	bool activesync;		/* ActiveSync settings were asked for */
+	const char *provider;		/* the id of the provider that answered
+					 * (the config's: valid while the site
+					 * is held), or NULL */
+	/* The domain a request without an address was for (from its Host),
+	 * for the access log; "" if none. */
+	char domain[256];
 	/* The address a request named outside the query (POST body, path),
 	 * once valid, for the access log; "" if none. */
 	char email[256];
@@ -55,7 +81,17 @@ void reply_header(struct reply *rp, const char *name, const char *fmt, ...)
 void reply_text(struct reply *rp, unsigned int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void reply_blob(struct reply *rp, unsigned int status, const struct blob *b);
+/* Notes the (valid) address the request named, for the access log. */
+void reply_email(struct reply *rp, const char *addr);
+/* Notes the domain a request without an address was for (from its
+ * Host), for the access log. */
+void reply_domain(struct reply *rp, const char *domain);
 void reply_free(struct reply *rp);
+/* rp's outcome: as set, else from its status (2xx and 3xx answered,
+ * 4xx not found); OUTCOME_UNSET (not counted) for a server error. */
+enum outcome reply_outcome(const struct reply *rp);
+/* "answered", ...; NULL for OUTCOME_UNSET. */
+const char *outcome_name(enum outcome o);
 
 /* The router: finds the endpoint for rq and fills rp. */
 void route(const struct request *rq, struct reply *rp);

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "client.h"
 #include "endpoints.h"
 #include "request.h"
 
@@ -11,37 +12,45 @@ struct route {
 	bool icase;		/* Outlook varies the case of its paths */
 	void (*fn)(const struct request *, struct reply *);
 	const char *name;	/* endpoint label for logs and metrics */
+	enum client_route kind;	/* for telling clients apart */
 };
 
 static const struct route routes[] = {
 	{ "/mail/config-v1.1.xml", M_GET | M_HEAD, false, ep_autoconfig,
-	    "autoconfig" },
+	    "autoconfig", CROUTE_AUTOCONFIG },
 	{ "/.well-known/autoconfig/mail/config-v1.1.xml", M_GET | M_HEAD,
-	    false, ep_autoconfig, "autoconfig" },
+	    false, ep_autoconfig, "autoconfig", CROUTE_AUTOCONFIG },
 	{ "/v1.1/mail/config-v1.1.xml", M_GET | M_HEAD, false, ep_autoconfig,
-	    "autoconfig" },
+	    "autoconfig", CROUTE_AUTOCONFIG },
 	{ "/.well-known/user-agent-configuration.json", M_GET | M_HEAD, false,
-	    ep_pacc, "pacc" },
+	    ep_pacc, "pacc", CROUTE_PACC },
 	{ "/.well-known/user-agent-configuration", M_GET | M_HEAD, false,
-	    ep_pacc, "pacc" },
+	    ep_pacc, "pacc", CROUTE_PACC },
+	/* Not mail clients': mail servers (MTA-STS) and CAs (ACME). */
 	{ "/.well-known/mta-sts.txt", M_GET | M_HEAD, false, ep_mta_sts,
-	    "mta-sts" },
+	    "mta-sts", CROUTE_NONE },
 	{ "/.well-known/acme-challenge/*", M_GET | M_HEAD, false, ep_acme,
-	    "acme" },
-	{ "/healthz", M_GET | M_HEAD, false, ep_healthz, "healthz" },
-	{ "/metrics", M_GET | M_HEAD, false, ep_metrics, "metrics" },
+	    "acme", CROUTE_NONE },
+	{ "/healthz", M_GET | M_HEAD, false, ep_healthz, "healthz",
+	    CROUTE_NONE },
+	{ "/metrics", M_GET | M_HEAD, false, ep_metrics, "metrics",
+	    CROUTE_NONE },
 	{ "/email.mobileconfig", M_GET | M_HEAD, false, ep_mobileconfig,
-	    "mobileconfig" },
+	    "mobileconfig", CROUTE_MOBILECONFIG },
 	{ "/mobileconfig", M_GET | M_HEAD, false, ep_mobileconfig,
-	    "mobileconfig" },
-	{ "/", M_GET | M_HEAD, false, ep_settings, "settings" },
-	{ "/settings", M_GET | M_HEAD, false, ep_settings, "settings" },
+	    "mobileconfig", CROUTE_MOBILECONFIG },
+	{ "/", M_GET | M_HEAD, false, ep_settings, "settings",
+	    CROUTE_SETTINGS },
+	{ "/settings", M_GET | M_HEAD, false, ep_settings, "settings",
+	    CROUTE_SETTINGS },
 	{ "/autodiscover/autodiscover.xml", M_POST, true, ep_autodiscover,
-	    "autodiscover" },
+	    "autodiscover", CROUTE_AUTODISCOVER },
 	{ "/autodiscover/autodiscover.json", M_GET | M_HEAD, true,
-	    ep_autodiscover_json, "autodiscover-json" },
+	    ep_autodiscover_json, "autodiscover-json",
+	    CROUTE_AUTODISCOVER_JSON },
 	{ "/autodiscover/autodiscover.json/v1.0/*", M_GET | M_HEAD, true,
-	    ep_autodiscover_json, "autodiscover-json" },
+	    ep_autodiscover_json, "autodiscover-json",
+	    CROUTE_AUTODISCOVER_JSON },
 };
 
 static void
@@ -69,6 +78,24 @@ path_matches(const struct route *r, const char *path)
 	    strncmp(path, r->path, n) == 0;
 }
 
+/* The client family, once the endpoint has answered (it knows whether
+ * ActiveSync settings were asked for). */
+static void
+classify(const struct request *rq, struct reply *rp, enum client_route kind)
+{
+	struct client_facts f = {
+		.route = kind,
+		.activesync = rp->activesync,
+	};
+
+	if (kind == CROUTE_NONE)
+		return;
+	f.user_agent = request_header(rq, "User-Agent");
+	if (kind == CROUTE_AUTOCONFIG)
+		f.emailaddress = request_query(rq, "emailaddress");
+	rp->client = client_classify(&f);
+}
+
 void
 route(const struct request *rq, struct reply *rp)
 {
@@ -81,11 +108,12 @@ route(const struct request *rq, struct reply *rp)
 		if ((rq->method & r->methods) == 0) {
 			reply_text(rp, 405, "method not allowed");
 			allow_header(rp, r->methods);
-			return;
-		}
-		r->fn(rq, rp);
+		} else
+			r->fn(rq, rp);
+		classify(rq, rp, r->kind);
 		return;
 	}
 	rp->endpoint = "other";
 	reply_text(rp, 404, "not found");
+	classify(rq, rp, CROUTE_UNKNOWN);
 }

@@ -767,7 +767,7 @@ edge_start(const struct edge_opts *o)
 			return -1;
 	for (unsigned int i = 0; i < nworkers; i++) {
 		struct worker *w = &workers[i];
-		char name[16];
+		char name[32];
 
 		if (pthread_create(&w->thread, NULL, work, w) != 0) {
 			log_warnx("cannot start worker %u", i);
@@ -776,6 +776,7 @@ edge_start(const struct edge_opts *o)
 		w->started = true;
 		/* Named before "ready", for ps, top and debuggers. */
 		snprintf(name, sizeof(name), "worker-%u", i);
+		name[15] = '\0';	/* the kernel's limit */
 		pthread_setname_np(w->thread, name);
 	}
 	for (size_t i = 0; i < nlisteners; i++)

@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "fuzz.h"
 #include "http.h"
+#include "render.h"
 #include "request.h"
 #include "site.h"
 
@@ -197,7 +198,7 @@ check_html_tree(xmlNodePtr n)
 	    "title", "style", "body", "main", "h1", "h2", "p", "form", "label",
 	    "input", "button", "table", "caption", "thead", "tbody", "tr",
 	    "th", "td", "code", "a", "ul", "li", "strong", "em", "span", "br",
-	    "div", "section", "small", NULL };
+	    "div", "section", "small", "script", NULL };
 
 	for (; n != NULL; n = n->next) {
 		size_t i;
@@ -208,6 +209,14 @@ check_html_tree(xmlNodePtr n)
 			if (strcmp((const char *)n->name, elements[i]) == 0)
 				break;
 		FUZZ_ASSERT(elements[i] != NULL);
+		/* The page's one script, as it is: no request byte in it. */
+		if (strcmp((const char *)n->name, "script") == 0) {
+			xmlChar *js = xmlNodeGetContent(n);
+
+			FUZZ_ASSERT(js != NULL &&
+			    strcmp((const char *)js, settings_js) == 0);
+			xmlFree(js);
+		}
 		for (xmlAttrPtr a = n->properties; a != NULL; a = a->next) {
 			const char *an = (const char *)a->name;
 			xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);

@@ -252,7 +252,7 @@ class EdgeAccounting(unittest.TestCase):
             self.d.get(path, headers={"User-Agent": "edge-privacy"})
 
         def mine():
-            return [f for f in access_lines(self.d, mark) if f[-1] == '"edge-privacy"']
+            return [f for f in access_lines(self.d, mark) if f[9] == '"edge-privacy"']
         self.assertTrue(wait_for(lambda: len(mine()) == len(paths)), self.d.lines[mark:])
         text = "\n".join(" ".join(f) for f in mine())
         self.assertNotIn("secret", text)

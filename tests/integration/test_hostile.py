@@ -5,6 +5,8 @@ loopback only. For each: the documented status, no crash, no request byte
 echoed unescaped, and a normal client still answered while it runs and
 afterwards (within PROMPT seconds, a bound, not a benchmark). Stopping the
 daemon fails the class if it crashed or printed a sanitizer report."""
+import base64
+import hashlib
 import html.parser
 import http.client
 import json
@@ -45,7 +47,7 @@ HOSTS = ["<script>.example.com", 'a"b.example.com', "exa&mple.com", "example.com
 HTML_ELEMENTS = {"html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "p",
                  "form", "label", "input", "button", "table", "caption", "thead", "tbody",
                  "tr", "th", "td", "code", "a", "ul", "li", "strong", "em", "span", "br",
-                 "div", "section", "small"}
+                 "div", "section", "small", "script"}
 
 
 def raise_nofile(want):
@@ -114,7 +116,8 @@ def closed_by(sock, deadline):
 class HtmlTags(html.parser.HTMLParser):
     def __init__(self, text):
         super().__init__(convert_charrefs=True)
-        self.tags, self.attrs, self.inputs = set(), [], {}
+        self.tags, self.attrs, self.inputs, self.scripts = set(), [], {}, []
+        self.in_script = False
         self.feed(text)
 
     def handle_starttag(self, tag, attrs):
@@ -122,6 +125,17 @@ class HtmlTags(html.parser.HTMLParser):
         self.attrs += attrs
         if tag == "input":
             self.inputs[dict(attrs).get("name")] = dict(attrs)
+        if tag == "script":
+            self.scripts.append("")
+            self.in_script = True
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self.in_script = False
+
+    def handle_data(self, data):
+        if self.in_script:
+            self.scripts[-1] += data
 
 
 class Base(unittest.TestCase):
@@ -179,6 +193,11 @@ class Base(unittest.TestCase):
         if ctype.startswith("text/html"):
             page = HtmlTags(text)
             self.assertLessEqual(page.tags, HTML_ELEMENTS, page.tags - HTML_ELEMENTS)
+            # The page's own script only: the one the CSP names by hash.
+            self.assertEqual(len(page.scripts), 1)
+            digest = base64.b64encode(hashlib.sha256(page.scripts[0].encode()).digest())
+            self.assertIn("script-src 'sha256-%s'" % digest.decode(),
+                          h["content-security-policy"])
             for name, value in page.attrs:
                 self.assertFalse(name.startswith("on"), name)
                 if name in ("href", "src", "action"):

@@ -332,7 +332,10 @@ class ThroughNginx(unittest.TestCase):
                 line = next((l for l in f if '"via-nginx-test"' in l), None)
             time.sleep(0.05)
         self.assertIsNotNone(line)
-        self.assertRegex(line, r'^\S+ 127\.0\.0\.1 GET /healthz 200 3 \d+ healthz - "via-nginx-test"$')
+        # The Host as nginx passed it on; no client family or provider
+        # for /healthz.
+        self.assertRegex(line, r'^\S+ 127\.0\.0\.1 GET /healthz 200 3 \d+ healthz - "via-nginx-test" '
+                               r'autoconfig\.example\.com - -$')
         with open(self.log) as f:
             self.assertNotIn("dXNlcjpwYXNz", f.read())
 

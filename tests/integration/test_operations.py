@@ -14,8 +14,10 @@ import harness
 from harness import Daemon, provider
 
 AC = "/mail/config-v1.1.xml"
+# time client method path status bytes usec endpoint domain "user agent"
+# host client-family provider
 LINE = re.compile(r'^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) (\S+) (\S+) (\S+) (\d{3}) '
-                  r'(\d+) (\d+) (\S+) (\S+) "(.*)"$')
+                  r'(\d+) (\d+) (\S+) (\S+) "(.*)" (\S+) (\S+) (\S+)$')
 
 
 def config(**top):
@@ -165,7 +167,7 @@ class AccessLog(unittest.TestCase):
             # worker, not overall.
             m = {x.group(4): x for x in m}
             f = m[AC].groups()
-            self.assertEqual(f[1:], ("127.0.0.1", "GET", AC, "200",
+            self.assertEqual(f[1:10], ("127.0.0.1", "GET", AC, "200",
                                      str(len(d.get(AC + "?emailaddress=a@example.com")[2])),
                                      f[6], "autoconfig", "example.com",
                                      'Thunder \\x22bird\\x22\\x7f'))
@@ -257,6 +259,155 @@ class AccessLog(unittest.TestCase):
             d.get("/healthz", headers={"User-Agent": "after"})
             self.assertEqual(self.agent_lines(new, 1), ["after"])
             self.assertEqual(len(self.read_lines(old, 4)), 4)
+
+
+# User-Agent values as the clients send them (src/client.c lists them).
+UA = {
+    "thunderbird": "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) "
+                   "Gecko/20100101 Thunderbird/128.5.0",
+    "android": "okhttp/4.12.0",
+    "outlook": "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook "
+               "16.0.17928; Pro)",
+    "ios-exchange": "iOS/17.5 (21F79) dataaccessd/1.0",
+    "safari-iphone": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) "
+                     "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 "
+                     "Mobile/15E148 Safari/604.1",
+    "kmail": "Mozilla/5.0 (X11; Linux x86_64) KHTML/5.115.0 (like Gecko) "
+             "Konqueror/5 KIO/5.115",
+    "curl": "curl/8.5.0",
+}
+POX_NS = "http://schemas.microsoft.com/exchange/autodiscover/%s/requestschema/2006"
+POX_RESP = {"outlook": "http://schemas.microsoft.com/exchange/autodiscover/outlook/"
+                       "responseschema/2006a",
+            "mobilesync": "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/"
+                          "responseschema/2006"}
+
+
+HOST = None    # the Host http.client sends itself: 127.0.0.1:PORT
+
+
+def pox(addr, schema="outlook"):
+    return ('<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="%s"><Request>'
+            '<EMailAddress>%s</EMailAddress><AcceptableResponseSchema>%s'
+            '</AcceptableResponseSchema></Request></Autodiscover>'
+            % (POX_NS % schema, addr, POX_RESP[schema])).encode()
+
+
+class ClientMetrics(unittest.TestCase):
+    """autoconfd_client_requests_total{client,outcome} and the access log's
+    Host, client and provider fields, for requests as each client makes
+    them."""
+
+    CASES = [
+        # (method, path, headers, body, status, client, outcome, log: host,
+        #  domain, provider)
+        ("GET", AC + "?emailaddress=alice%40Example.com", {"User-Agent": UA["thunderbird"],
+         "Host": "autoconfig.example.com"}, None, 200, "thunderbird", "answered",
+         "autoconfig.example.com", "example.com", "example.com"),
+        ("GET", AC, {"User-Agent": UA["android"], "Host": "AutoConfig.Hosted.Example:443"},
+         None, 200, "thunderbird-android", "answered", "autoconfig.hosted.example:443",
+         "hosted.example", "hosted"),
+        ("GET", "/.well-known/autoconfig" + AC, {"User-Agent": UA["android"],
+         "Host": "nowhere.example"}, None, 404, "thunderbird-android", "unknown_domain",
+         "nowhere.example", "nowhere.example", "-"),
+        ("GET", AC + "?emailaddress=EVOLUTIONUSER%40example.com&emailmd5=0", {}, None, 200,
+         "evolution", "answered", HOST, "example.com", "example.com"),
+        ("GET", AC, {"User-Agent": UA["kmail"], "Host": "autoconfig.example.com"}, None,
+         200, "evolution", "answered", "autoconfig.example.com", "example.com",
+         "example.com"),
+        ("GET", AC + "?emailaddress=not-an-address", {"User-Agent": UA["thunderbird"]},
+         None, 400, "thunderbird", "bad_address", HOST, "-", "-"),
+        ("POST", "/Autodiscover/Autodiscover.xml", {"User-Agent": UA["outlook"],
+         "Content-Type": "text/xml"}, pox("bob@example.com"), 200, "outlook", "answered",
+         HOST, "example.com", "example.com"),
+        ("POST", "/autodiscover/autodiscover.xml", {"User-Agent": UA["outlook"]},
+         pox("bob@elsewhere.example"), 404, "outlook", "unknown_domain", HOST,
+         "elsewhere.example", "-"),
+        ("POST", "/autodiscover/autodiscover.xml", {"User-Agent": UA["outlook"]},
+         b"<Autodiscover/>", 200, "outlook", "missing_address", HOST, "-", "-"),
+        ("POST", "/autodiscover/autodiscover.xml", {"User-Agent": UA["ios-exchange"]},
+         pox("bob@example.com", "mobilesync"), 200, "activesync", "answered",
+         HOST, "example.com", "example.com"),
+        ("POST", "/autodiscover/autodiscover.xml", {"User-Agent": UA["ios-exchange"]},
+         pox("bob@hosted.example", "mobilesync"), 200, "activesync", "not_found",
+         HOST, "hosted.example", "hosted"),
+        # Outlook's v2 probes for a domain the config lacks.
+        ("GET", "/autodiscover/autodiscover.json/v1.0/bob@elsewhere.example"
+         "?Protocol=AutodiscoverV1", {"User-Agent": UA["outlook"]}, None, 404, "outlook",
+         "unknown_domain", HOST, "elsewhere.example", "-"),
+        ("GET", "/autodiscover/autodiscover.json?Email=bob%40example.com&Protocol=Rest",
+         {"User-Agent": UA["outlook"]}, None, 400, "outlook", "not_found", HOST,
+         "example.com", "example.com"),
+        ("GET", "/email.mobileconfig?emailaddress=carol%40example.com",
+         {"User-Agent": UA["safari-iphone"]}, None, 200, "apple", "answered",
+         HOST, "example.com", "example.com"),
+        ("GET", "/email.mobileconfig", {"User-Agent": UA["safari-iphone"]}, None, 400,
+         "apple", "missing_address", HOST, "-", "-"),
+        ("GET", "/.well-known/user-agent-configuration.json",
+         {"Host": "ua-auto-config.hosted.example"}, None, 200, "pacc", "answered",
+         "ua-auto-config.hosted.example", "hosted.example", "hosted"),
+        ("GET", "/autodiscover/autodiscover.svc", {"User-Agent": UA["outlook"]}, None, 404,
+         "outlook", "not_found", HOST, "-", "-"),
+        ("GET", AC + "?emailaddress=alice%40example.com", {"User-Agent": UA["curl"]}, None,
+         200, "other", "answered", HOST, "example.com", "example.com"),
+    ]
+
+    def test_counted_and_logged(self):
+        cfg = config(providers=[
+            provider(activesync="https://mail.example.com/Microsoft-Server-ActiveSync"),
+            provider("hosted", domains=["hosted.example"])])
+        with Daemon(cfg) as d:
+            log = os.path.join(d.dir.name, "access.log")
+            cfg["access_log"] = log
+            d.reload(cfg, expect="generation 2")
+            before = metrics(d)
+            want = {}
+            for c in self.CASES:
+                method, path, hdrs, body, status, client, outcome = c[:7]
+                hdrs = dict(hdrs)
+                host = hdrs.pop("Host", None)
+                st, _, _ = d.request(method, path, body=body, headers=hdrs, host=host)
+                self.assertEqual(st, status, c)
+                want[(client, outcome)] = want.get((client, outcome), 0) + 1
+            # Not a client's request: counted nowhere here.
+            d.get("/healthz", headers={"User-Agent": UA["thunderbird"]})
+            after = metrics(d)
+            clients = ("thunderbird", "thunderbird-android", "outlook", "apple",
+                       "evolution", "pacc", "activesync", "other")
+            outcomes = ("answered", "unknown_domain", "bad_address", "missing_address",
+                        "not_found")
+            series = {k[1] for k in after if k[0] == "autoconfd_client_requests_total"}
+            self.assertEqual(series, {frozenset({("client", c), ("outcome", o)})
+                                      for c in clients for o in outcomes})
+            for c in clients:
+                for o in outcomes:
+                    delta = (counter(after, "autoconfd_client_requests_total",
+                                     client=c, outcome=o) -
+                             counter(before, "autoconfd_client_requests_total",
+                                     client=c, outcome=o))
+                    self.assertEqual(delta, want.get((c, o), 0), (c, o))
+            lines = self.read_lines(log, len(self.CASES) + 2)
+            by_ua_path = {}
+            for l in lines:
+                m = LINE.match(l)
+                self.assertTrue(m, l)
+                by_ua_path.setdefault((m.group(4), m.group(5)), []).append(m.groups())
+            for c in self.CASES:
+                method, path, hdrs, body, status, client, outcome, host, dom, prov = c
+                logged_path = re.sub(r"[^/]*@", "*@", path.split("?")[0])
+                got = by_ua_path[(logged_path, str(status))]
+                if host == HOST:
+                    host = "127.0.0.1:%d" % d.port
+                self.assertIn((dom, host, client, prov),
+                              [(f[8], f[10], f[11], f[12]) for f in got], c)
+            # /healthz and /metrics: no client, no provider.
+            for f in by_ua_path[("/healthz", "200")]:
+                self.assertEqual(f[10:], ("127.0.0.1:%d" % d.port, "-", "-"))
+            text = "\n".join(lines)
+            for secret in ("alice", "bob", "carol", "EVOLUTIONUSER"):
+                self.assertNotIn(secret, text)
+
+    read_lines = AccessLog.read_lines
 
 
 class Limits(unittest.TestCase):

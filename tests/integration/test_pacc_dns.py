@@ -204,6 +204,42 @@ class DnsVerb(unittest.TestCase):
             self.assertNotIn("CNAME", "".join(v[3] for v in records(r.stdout)))
             self.assertIn("; autoconfig.example.com.\t3600\tIN\tCNAME\t<this server>.", r.stdout)
 
+    def test_internationalised_names_explained(self):
+        """Zone files hold A-labels: each one the records name gets a
+        comment with the form people know, once, and the digest still
+        matches what ua-auto-config.<A-label> serves."""
+        cfg = {"public_url": "https://setup.b\u00fccher.example",
+               "providers": [provider("b\u00fccher.example", servers=[
+                   {"protocol": "imap", "host": "mail.b\u00fccher.example", "port": 993,
+                    "security": "ssl"},
+                   {"protocol": "smtp", "host": "mail.b\u00fccher.example", "port": 465,
+                    "security": "ssl"},
+                   {"protocol": "smtp", "host": "smtp.example.net", "port": 587,
+                    "security": "starttls"}])]}
+        with Daemon(cfg) as d:
+            r = dns(d.path, "B\u00dcCHER.example")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            st, _, body = d.get(PATHS[0], host="ua-auto-config.xn--bcher-kva.example")
+            self.assertEqual(st, 200)
+        comments = [l for l in r.stdout.splitlines() if l.startswith("; ") and " is " in l
+                    and "IDNA" in l]
+        self.assertEqual(comments, [
+            "; xn--bcher-kva.example is b\u00fccher.example, written as DNS holds it "
+            "(IDNA A-labels)",
+            "; setup.xn--bcher-kva.example is setup.b\u00fccher.example, written as DNS "
+            "holds it (IDNA A-labels)",
+            "; mail.xn--bcher-kva.example is mail.b\u00fccher.example, written as DNS "
+            "holds it (IDNA A-labels)"])
+        recs = records(r.stdout)
+        self.assertTrue(all(all(ord(ch) < 128 for ch in "".join(x)) for x in recs), recs)
+        self.assertIn(("_imaps._tcp.xn--bcher-kva.example.", "3600", "IN", "SRV",
+                       "0 1 993 mail.xn--bcher-kva.example."), recs)
+        self.assertIn(("_ua-auto-config.xn--bcher-kva.example.", "3600", "IN", "TXT",
+                       '"v=UAAC1; a=sha256; d=%s"' % base64.b64encode(
+                           hashlib.sha256(body).digest()).decode()), recs)
+        # Nothing here needed a \DDD escape, so nothing explains one.
+        self.assertNotIn("\\", r.stdout)
+
     def test_errors(self):
         with Daemon({"providers": [provider("example.com")]}) as d:
             r = dns(d.path, "unknown.example")

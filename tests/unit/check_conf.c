@@ -222,13 +222,79 @@ START_TEST(bad_values)
 }
 END_TEST
 
+/* Both places, each with its line, column and path. */
 START_TEST(domain_conflicts)
 {
-	expect_error(TOP(PROV("") ",{\"id\":\"y.org\",\"name\":\"Y\",\"domains\":[\"y.org\",\"X.ORG\"],\"servers\":[" SRV("") "]}"),
-	    "providers[1].domains[1]: domain \"x.org\" already belongs to provider \"x.org\" (providers[0])");
-	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"x.org\",\"x.org.\"],\"servers\":[" SRV("") "]}"),
-	    "providers[0].domains[1]: domain \"x.org\" listed twice");
-	expect_error(TOP(PROV("") "," PROV("")), "providers[1].id: id \"x.org\" already used by providers[0]");
+	expect_exactly(TOP(PROV("") ",{\"id\":\"y.org\",\"name\":\"Y\",\"domains\":[\"y.org\",\"X.ORG\"],\"servers\":[" SRV("") "]}"),
+	    "t.json:1:172: providers[1].domains[1]: domain \"x.org\" already belongs to provider \"x.org\" "
+	    "(t.json:1:38: providers[0].domains[0])\n");
+	expect_exactly(TOP("{\"name\":\"X\",\"domains\":[\"x.org\",\"x.org.\"],\"servers\":[" SRV("") "]}"),
+	    "t.json:1:46: providers[0].domains[1]: domain \"x.org\" listed twice "
+	    "(also at t.json:1:38: providers[0].domains[0])\n");
+	/* On lines of their own, the later behind a wildcard and a
+	 * character of two bytes. */
+	expect_exactly("{\"providers\": [\n"
+	    "  {\"id\": \"a\", \"name\": \"A\", \"domains\": [\"x.org\", \"*.y.org\"],\n"
+	    "   \"servers\": [" SRV("") "]},\n"
+	    "  {\"id\": \"b\", \"name\": \"\xc3\xa9\", \"domains\": [\"z.org\",\n"
+	    "     \"*.Y.org\"],\n"
+	    "   \"servers\": [" SRV("") "]}\n]}\n",
+	    "t.json:5:6: providers[1].domains[1]: domain \"*.y.org\" already belongs to provider \"a\" "
+	    "(t.json:2:49: providers[0].domains[1])\n");
+	/* Ids: given, or taken from the first domain. */
+	expect_exactly(TOP(PROV("") ",\n" PROV("")),
+	    "t.json:2:1: providers[1]: id \"x.org\" (its first domain) already used by providers[0] "
+	    "(t.json:1:15: providers[0])\n");
+	expect_exactly("{\"providers\": [{\"id\": \"a\", \"name\": \"A\", \"domains\": [\"x.org\"], \"servers\": [" SRV("") "]},\n"
+	    " {\"name\": \"B\", \"id\": \"A\", \"domains\": [\"y.org\"], \"servers\": [" SRV("") "]}]}",
+	    "t.json:2:22: providers[1].id: id \"a\" already used by providers[0] (t.json:1:23: providers[0].id)\n");
+}
+END_TEST
+
+/* JSON allows no comma before a closing bracket: said at the comma, in
+ * any array or object, whichever loader parses it. */
+START_TEST(trailing_commas)
+{
+	expect_exactly("{\"providers\": [{\"name\": \"X\", \"domains\": [\"x.org\",]}]}",
+	    "t.json:1:49: trailing comma before ']' (JSON allows none)\n");
+	expect_exactly("{\"providers\": [" PROV("") ",\n  ]\n}",
+	    "t.json:1:128: trailing comma before ']' (JSON allows none)\n");
+	expect_exactly("{\n  \"providers\": [" PROV("") "],\n}\n",
+	    "t.json:2:130: trailing comma before '}' (JSON allows none)\n");
+	expect_exactly("{\"providers\": [" PROV("") ", {\"name\": \"X\" ,\r\n\t}]}",
+	    "t.json:1:143: trailing comma before '}' (JSON allows none)\n");
+	expect_exactly(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":[" SRV(",") "]}"),
+	    "t.json:1:124: trailing comma before '}' (JSON allows none)\n");
+	expect_exactly("{\"listen\": [\"127.0.0.1:80\", ], \"providers\": [" PROV("") "]}",
+	    "t.json:1:27: trailing comma before ']' (JSON allows none)\n");
+	/* A comma inside a string is none; other errors at a bracket stay
+	 * jansson's. */
+	expect_exactly("{\"providers\": [{\"name\": \"X,\"]}",
+	    "t.json:1:29: '}' expected near ']'\n");
+	expect_exactly("{\"providers\": [{\"name\": ]}",
+	    "t.json:1:25: unexpected token near ']'\n");
+	expect_exactly("{\"providers\": [,]}", "t.json:1:16: unexpected token near ','\n");
+}
+END_TEST
+
+/* A UTF-8 byte order mark is skipped: columns on the first line count
+ * from after it, as editors show them. */
+START_TEST(byte_order_mark)
+{
+	struct conf *c = load("\xef\xbb\xbf" TOP(PROV("")));
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(c->nproviders, 1);
+	conf_free(c);
+	expect_exactly("\xef\xbb\xbf{\"providers\": [1]}",
+	    "t.json:1:16: providers[0]: expected an object, found an integer\n");
+	expect_exactly("\xef\xbb\xbf{\"providers\": [{\"name\": tru}]}",
+	    "t.json:1:27: invalid token near 'tru'\n");
+	/* Only at the start, and only the whole mark. */
+	expect_error(" \xef\xbb\xbf" TOP(PROV("")), "t.json:1:");
+	expect_error("\xef\xbb" TOP(PROV("")), "t.json:1:");
+	expect_error("\xef\xbb\xbf\xef\xbb\xbf" TOP(PROV("")), "t.json:1:");
+	expect_error("\xef\xbb\xbf", "t.json:");
 }
 END_TEST
 
@@ -611,8 +677,8 @@ START_TEST(streamed_syntax_errors)
 	    "  {\"name\": \"Z\",\n   \"domains\": [\"z.org\" \"y.org\"]}\n ]\n}\n",
 	    "t.json:6:30: ']' expected near '\"y.org\"'\n");
 	/* In the first provider, on the line of the '['. */
-	expect_exactly("{\"providers\": [{\"name\": \"X\", \"domains\": [\"x.org\",]}]}",
-	    "t.json:1:50: unexpected token near ']'\n");
+	expect_exactly("{\"providers\": [{\"name\": \"X\", \"domains\": [\"x.org\"]]}",
+	    "t.json:1:50: '}' expected near ']'\n");
 	/* After a provider on the same line, behind characters of several
 	 * bytes: columns count characters. */
 	expect_exactly("{\"providers\": [{\"name\": \"\xc3\xa9\xe2\x82\xac\"}, {\"name\": tru}]}",
@@ -630,7 +696,7 @@ START_TEST(streamed_syntax_errors)
 	    "t.json:1:138: invalid token near 'tru'\n");
 	/* Errors both in a provider and after the ']': the provider's. */
 	expect_exactly("{\"providers\": [" PROV("") ", {\"name\": \"X\",}], \"a\": tru}",
-	    "t.json:1:143: string or '}' expected near '}'\n");
+	    "t.json:1:142: trailing comma before '}' (JSON allows none)\n");
 	/* Errors both before the '[' and in a provider: the first. */
 	expect_exactly("{\"healthz\": tru, \"providers\": [{\"name\": \"X\",}]}",
 	    "t.json:1:15: invalid token near 'tru'\n");
@@ -643,7 +709,7 @@ START_TEST(streamed_syntax_errors)
 	expect_exactly("{\"providers\": [" PROV("") ",\n {\"name\": \"a\xff" "b\"}]}",
 	    "t.json:2:12: unable to decode byte 0xff near '\"a'\n");
 	/* What the loader leaves to the whole parse. */
-	expect_exactly("{\"providers\": [" PROV("") ",]}", "t.json:1:129: unexpected token near ']'\n");
+	expect_exactly("{\"providers\": [" PROV("") ",]}", "t.json:1:128: trailing comma before ']' (JSON allows none)\n");
 	expect_exactly("{\"providers\": [" PROV("") " " PROV("") "]}", "t.json:1:129: ']' expected near '{'\n");
 	expect_exactly("{\"providers\": [1]}", "t.json:1:16: providers[0]: expected an object, found an integer\n");
 	expect_exactly("{\"providers\": {}}", "t.json:1:15: providers: expected an array, found an object\n");
@@ -666,7 +732,8 @@ START_TEST(streamed_semantic_errors)
 	    "t.json:6:2: zzz: unknown key \"zzz\"\n"
 	    "t.json:3:114: providers[1].webmial: unknown key \"webmial\" (did you mean \"webmail\"?)\n"
 	    "t.json:4:96: providers[2].servers[0].port: expected integer 1-65535, found 0\n"
-	    "t.json: providers[1].id: id \"x.org\" already used by providers[0]\n");
+	    "t.json:3:2: providers[1]: id \"x.org\" (its first domain) already used by providers[0] "
+	    "(t.json:2:2: providers[0])\n");
 }
 END_TEST
 
@@ -881,6 +948,8 @@ conf_suite(void)
 	tcase_add_test(tc, listen_ports);
 	tcase_add_test(tc, bad_values);
 	tcase_add_test(tc, domain_conflicts);
+	tcase_add_test(tc, trailing_commas);
+	tcase_add_test(tc, byte_order_mark);
 	tcase_add_test(tc, warnings);
 	tcase_add_test(tc, warnings_have_names);
 	tcase_add_test(tc, accept_warnings);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -56,11 +57,11 @@ START_TEST(access_line)
 
 	ck_assert_str_eq(fmt(&e), "2026-11-22T00:07:58Z 192.0.2.7 GET "
 	    "/mail/config-v1.1.xml 200 486 9 autoconfig example.com "
-	    "\"Thunderbird/128.0\"");
+	    "\"Thunderbird/128.0\" - - -");
 	e.full_addresses = true;
 	ck_assert_str_eq(fmt(&e), "2026-11-22T00:07:58Z 192.0.2.7 GET "
 	    "/mail/config-v1.1.xml 200 486 9 autoconfig alice@example.com "
-	    "\"Thunderbird/128.0\"");
+	    "\"Thunderbird/128.0\" - - -");
 	peer6.sin6_family = AF_INET6;
 	inet_pton(AF_INET6, "2001:db8::1", &peer6.sin6_addr);
 	e.peer = (struct sockaddr *)&peer6;
@@ -68,7 +69,7 @@ START_TEST(access_line)
 	e.user_agent = NULL;
 	e.full_addresses = false;
 	ck_assert_str_eq(fmt(&e), "2026-11-22T00:07:58Z 2001:db8::1 GET "
-	    "/mail/config-v1.1.xml 200 486 9 autoconfig - \"\"");
+	    "/mail/config-v1.1.xml 200 486 9 autoconfig - \"\" - - -");
 	inet_pton(AF_INET6, "::ffff:192.0.2.9", &peer6.sin6_addr);
 	ck_assert_ptr_nonnull(strstr(fmt(&e), "Z 192.0.2.9 GET "));
 }
@@ -82,10 +83,10 @@ START_TEST(access_addresses_in_path)
 	e.email = "not-an-address";
 	ck_assert_str_eq(fmt(&e), "2026-11-22T00:07:58Z 192.0.2.7 GET "
 	    "/autodiscover/autodiscover.json/v1.0/*@example.org 200 486 9 "
-	    "autoconfig - \"Thunderbird/128.0\"");
+	    "autoconfig - \"Thunderbird/128.0\" - - -");
 	e.path = "/@x/a@b@c/d";
 	ck_assert_str_eq(fmt(&e), "2026-11-22T00:07:58Z 192.0.2.7 GET "
-	    "/*@x/*@c/d 200 486 9 autoconfig - \"Thunderbird/128.0\"");
+	    "/*@x/*@c/d 200 486 9 autoconfig - \"Thunderbird/128.0\" - - -");
 	/* The target as received: an encoded '/' stays in its segment, an
 	 * encoded '@' counts, the query goes. */
 	e.path = "/autodiscover/autodiscover.json/v1.0/se%2Fcret@example.org"
@@ -114,7 +115,7 @@ START_TEST(access_escapes)
 	e.user_agent = "evil\" 200 1\n2026 forged\x01\xc3\xa9";
 	ck_assert_str_eq(fmt(&e), "2026-11-22T00:07:58Z 192.0.2.7 G\\x20T "
 	    "/a\\x20b\\x0a\\x22c\\x5c 200 486 9 autoconfig example.com "
-	    "\"evil\\x22 200 1\\x0a2026 forged\\x01\\xc3\\xa9\"");
+	    "\"evil\\x22 200 1\\x0a2026 forged\\x01\\xc3\\xa9\" - - -");
 }
 END_TEST
 
@@ -143,6 +144,47 @@ START_TEST(access_long_fields)
 	ck_assert_uint_le(n, sizeof(line));
 	ck_assert_int_eq(line[n - 1], '\n');
 	ck_assert_ptr_nonnull(strstr(line, "...\""));
+}
+END_TEST
+
+/* After the user agent: the Host as lookups see it, the client family,
+ * the provider; a request without an address logs the domain its Host
+ * named where an address's domain goes. */
+START_TEST(access_client_fields)
+{
+	struct alog_entry e = entry();
+
+	e.host = "AutoConfig.Example.COM.:8443";
+	e.client = "thunderbird";
+	e.provider = "example.com";
+	ck_assert_str_eq(fmt(&e), "2026-11-22T00:07:58Z 192.0.2.7 GET "
+	    "/mail/config-v1.1.xml 200 486 9 autoconfig example.com "
+	    "\"Thunderbird/128.0\" autoconfig.example.com:8443 thunderbird "
+	    "example.com");
+	e.email = NULL;
+	e.domain = "example.org";
+	e.host = "autoconfig.b\xc3\xbc" "cher.example";
+	e.client = "thunderbird-android";
+	e.provider = "p 1";
+	ck_assert_str_eq(fmt(&e), "2026-11-22T00:07:58Z 192.0.2.7 GET "
+	    "/mail/config-v1.1.xml 200 486 9 autoconfig example.org "
+	    "\"Thunderbird/128.0\" autoconfig.xn--bcher-kva.example "
+	    "thunderbird-android p\\x201");
+	/* An address wins over the Host's domain. */
+	e.email = "alice@example.net";
+	ck_assert_ptr_nonnull(strstr(fmt(&e), " autoconfig example.net \""));
+	/* Hosts that are none: not logged, as they are no name. */
+	static const char *const bad[] = { "a b", "x\ny", "[::1", "h:99999",
+	    "h:", "", "-x.example", "a..b" };
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		e.host = bad[i];
+		ck_assert_msg(strstr(fmt(&e), "\" - thunderbird-android ") !=
+		    NULL, "%s", line);
+	}
+	e.host = "[2001:DB8::1]:80";
+	ck_assert_ptr_nonnull(strstr(fmt(&e), "\" [2001:db8::1]:80 "));
+	e.host = "192.0.2.1";
+	ck_assert_ptr_nonnull(strstr(fmt(&e), "\" 192.0.2.1 "));
 }
 END_TEST
 
@@ -191,8 +233,10 @@ static void *
 count_requests(void *arg)
 {
 	(void)arg;
-	for (int i = 0; i < 10000; i++)
+	for (int i = 0; i < 10000; i++) {
 		metrics_request("pacc", 200, 100);
+		metrics_client(CLIENT_PACC, OUTCOME_ANSWERED);
+	}
 	return NULL;
 }
 
@@ -219,6 +263,55 @@ START_TEST(metrics_threads)
 	    "_bucket{endpoint=\"pacc\",le=\"0.0001\"} 40001\n"));
 	ck_assert_ptr_nonnull(strstr(b.data,
 	    "autoconfd_request_duration_seconds_sum{endpoint=\"pacc\"} 4.000100\n"));
+	ck_assert_ptr_nonnull(strstr(b.data, "autoconfd_client_requests_total"
+	    "{client=\"pacc\",outcome=\"answered\"} 40000\n"));
+	buf_free(&b);
+}
+END_TEST
+
+/* Every client with every outcome, 0 until counted; requests of no
+ * client and outcomes not set are not counted. */
+START_TEST(metrics_clients)
+{
+	static const char *const clients[] = { "thunderbird",
+	    "thunderbird-android", "outlook", "apple", "evolution", "pacc",
+	    "activesync", "other" };
+	static const char *const outcomes[] = { "answered", "unknown_domain",
+	    "bad_address", "missing_address", "not_found" };
+	struct buf b = { 0 };
+	char want[160];
+	const char *p;
+	size_t n = 0;
+
+	metrics_client(CLIENT_OUTLOOK, OUTCOME_NOT_FOUND);
+	metrics_client(CLIENT_OUTLOOK, OUTCOME_NOT_FOUND);
+	metrics_client(CLIENT_EVOLUTION, OUTCOME_UNKNOWN_DOMAIN);
+	metrics_client(CLIENT_NONE, OUTCOME_ANSWERED);
+	metrics_client(CLIENT_APPLE, OUTCOME_UNSET);
+	metrics_client(CLIENT_COUNT, OUTCOME_ANSWERED);
+	metrics_client(CLIENT_APPLE, OUTCOME_COUNT);
+	metrics_render(&b);
+	ck_assert_ptr_nonnull(strstr(b.data, "# TYPE "
+	    "autoconfd_client_requests_total counter\n"));
+	for (size_t i = 0; i < ARRAY_LEN(clients); i++)
+		for (size_t k = 0; k < ARRAY_LEN(outcomes); k++) {
+			unsigned int v = 0;
+
+			if (strcmp(clients[i], "outlook") == 0 &&
+			    strcmp(outcomes[k], "not_found") == 0)
+				v = 2;
+			if (strcmp(clients[i], "evolution") == 0 &&
+			    strcmp(outcomes[k], "unknown_domain") == 0)
+				v = 1;
+			snprintf(want, sizeof(want),
+			    "\nautoconfd_client_requests_total{client=\"%s\","
+			    "outcome=\"%s\"} %u\n", clients[i], outcomes[k], v);
+			ck_assert_msg(strstr(b.data, want) != NULL, "%s", want);
+		}
+	for (p = b.data; (p = strstr(p, "\nautoconfd_client_requests_total{"))
+	    != NULL; p++)
+		n++;
+	ck_assert_uint_eq(n, ARRAY_LEN(clients) * ARRAY_LEN(outcomes));
 	buf_free(&b);
 }
 END_TEST
@@ -278,8 +371,10 @@ ops_suite(void)
 	tcase_add_test(tc, access_escapes);
 	tcase_add_test(tc, access_forwarded_for);
 	tcase_add_test(tc, access_long_fields);
+	tcase_add_test(tc, access_client_fields);
 	tcase_add_test(tc, metrics_text);
 	tcase_add_test(tc, metrics_threads);
+	tcase_add_test(tc, metrics_clients);
 	tcase_add_test(tc, gmtime_lock_free);
 	suite_add_tcase(s, tc);
 	return s;

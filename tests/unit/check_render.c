@@ -8,6 +8,7 @@
 
 #include "conf.h"
 #include "digest.h"
+#include "email.h"
 #include "render.h"
 #include "unit.h"
 #include "view.h"
@@ -847,6 +848,197 @@ START_TEST(mta_sts_exact_bytes)
 }
 END_TEST
 
+/* Zone-file text as RFC 1035 section 5.1 reads it back: "\X" is X, "\DDD"
+ * the byte DDD. */
+static void
+zone_decode(const char *s, size_t n, char *out)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\\' && i + 3 < n && s[i + 1] >= '0' &&
+		    s[i + 1] <= '9') {
+			out[k++] = (char)((s[i + 1] - '0') * 100 +
+			    (s[i + 2] - '0') * 10 + (s[i + 3] - '0'));
+			i += 3;
+		} else if (s[i] == '\\' && i + 1 < n)
+			out[k++] = s[++i];
+		else
+			out[k++] = s[i];
+	}
+	out[k] = '\0';
+}
+
+/* The line of out holding needle, and the line before it. */
+static void
+line_of(const char *out, const char *needle, char *line, char *before,
+    size_t size)
+{
+	const char *at = strstr(out, needle), *start, *prev;
+
+	ck_assert_msg(at != NULL, "no %s in:\n%s", needle, out);
+	for (start = at; start > out && start[-1] != '\n'; start--)
+		;
+	for (prev = start > out ? start - 1 : start; prev > out &&
+	    prev[-1] != '\n'; prev--)
+		;
+	snprintf(line, size, "%.*s", (int)strcspn(start, "\n"), start);
+	snprintf(before, size, "%.*s", (int)(start - prev > 0 ?
+	    start - prev - 1 : 0), prev);
+}
+
+/* "autoconfd dns": internationalised names explained once each, and any
+ * byte a zone file cannot hold bare written as \DDD with a comment above
+ * saying what it stands for. */
+START_TEST(dns_escapes)
+{
+	struct conf *c = load("{\"public_url\":\"https://setup.b\\u00fccher.example\","
+	    "\"providers\":[{\"name\":\"B\\u00fccher\",\"domains\":[\"b\\u00fccher.example\"],"
+	    "\"servers\":[{\"protocol\":\"imap\",\"host\":\"mail.b\\u00fccher.example\",\"port\":993,\"security\":\"ssl\"},"
+	    "{\"protocol\":\"smtp\",\"host\":\"mail.b\\u00fccher.example\",\"port\":465,\"security\":\"ssl\"},"
+	    "{\"protocol\":\"smtp\",\"host\":\"smtp.example.net\",\"port\":587,\"security\":\"starttls\"}]}]}");
+	struct provider *p = &c->providers[0];
+	struct buf out = { 0 };
+	char line[512], before[512], dec[512];
+	const char *path = c->path;
+
+	ck_assert_int_eq(render_dns(c, p, "xn--bcher-kva.example", &out), 0);
+	line_of(out.data, "; xn--bcher-kva.example is b\xc3\xbc" "cher.example, "
+	    "written as DNS holds it (IDNA A-labels)\n", line, before,
+	    sizeof(line));
+	line_of(out.data, "; setup.xn--bcher-kva.example is setup.b\xc3\xbc"
+	    "cher.example,", line, before, sizeof(line));
+	/* Once, though two records name it. */
+	const char *m = strstr(out.data, "; mail.xn--bcher-kva.example is mail.b\xc3\xbc"
+	    "cher.example,");
+	ck_assert_ptr_nonnull(m);
+	ck_assert_ptr_null(strstr(m + 1, "; mail.xn--bcher-kva.example is"));
+	ck_assert_ptr_null(strstr(out.data, "smtp.example.net is"));
+	ck_assert_ptr_null(strstr(out.data, "\\DDD"));
+	ck_assert_ptr_nonnull(strstr(out.data, "_ua-auto-config.xn--bcher-kva.example.\t3600\tIN\tTXT\t\"v=UAAC1; a=sha256; d="));
+
+	/* Names a zone file cannot hold bare (never from a config, which
+	 * takes host names only), and a file name with a line break. */
+	p->servers[0].host = "a b\"c\xc3\xa9(x).example";
+	c->path = "x\ny.json";
+	out.len = 0;
+	ck_assert_int_eq(render_dns(c, p, "d;om\x01.example", &out), 0);
+	for (const char *l = out.data; *l != '\0'; l += strcspn(l, "\n") + 1) {
+		size_t n = strcspn(l, "\n");
+
+		for (size_t i = 0; i < n; i++)
+			ck_assert_msg((unsigned char)l[i] >= 0x20 || l[i] == '\t',
+			    "control byte in %.*s", (int)n, l);
+	}
+	ck_assert_ptr_nonnull(strstr(out.data, "\n; from x\\010y.json\n"));
+	line_of(out.data, "_imaps._tcp.", line, before, sizeof(line));
+	ck_assert_str_eq(line, "_imaps._tcp.d\\;om\\001.example.\t3600\tIN\t"
+	    "SRV\t0 1 993 a\\032b\\\"c\\195\\169\\(x\\).example.");
+	ck_assert_str_eq(before, "; \\DDD is the byte of decimal value DDD "
+	    "(RFC 1035 section 5.1): a\\032b\\\"c\\195\\169\\(x\\).example is "
+	    "\"a b\"c\xc3\xa9(x).example\" in UTF-8");
+	/* Read back as a zone file reads it: the name as configured. */
+	const char *target = strrchr(line, ' ') + 1;
+	zone_decode(target, strlen(target) - 1, dec);
+	ck_assert_str_eq(dec, "a b\"c\xc3\xa9(x).example");
+	const char *owner = line + strlen("_imaps._tcp.");
+	zone_decode(owner, strcspn(owner, "\t") - 1, dec);
+	ck_assert_str_eq(dec, "d;om\x01.example");
+	/* The domain's escapes are explained once, at the top: it is not
+	 * text, so only what \DDD means. */
+	line_of(out.data, "; \\DDD is the byte of decimal value DDD (RFC 1035 "
+	    "section 5.1)\n", line, before, sizeof(line));
+	ck_assert_str_eq(before, "; from x\\010y.json");
+	c->path = path;
+	buf_free(&out);
+	conf_free(c);
+}
+END_TEST
+
+/* The settings page: cells labelled for the cards of narrow screens, a
+ * copy button after each value a person types (hidden until the script
+ * shows it), the profile first for Apple devices and after the table for
+ * the others, one style sheet with a dark scheme, one script. */
+START_TEST(settings_page_html)
+{
+	struct conf *c = load("{\"providers\":[{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":["
+	    "{\"protocol\":\"imap\",\"host\":\"imap.x.org\",\"port\":993,\"security\":\"ssl\"},"
+	    "{\"protocol\":\"smtp\",\"host\":\"smtp.x.org\",\"port\":465,\"security\":\"ssl\","
+	    "\"username\":\"%EMAILLOCALPART%\"},"
+	    "{\"protocol\":\"smtp\",\"host\":\"relay.x.org\",\"port\":587,\"security\":\"starttls\","
+	    "\"username\":\"shared-relay\"}]}]}");
+	struct email em;
+	const char *why, *top, *table, *after;
+	struct settings_view v = { .p = &c->providers[0], .em = &em };
+	struct buf out = { 0 };
+	size_t n = 0;
+
+	ck_assert_int_eq(email_parse("a&b@x.org", 9, &em, &why), 0);
+	ck_assert_int_eq(render_settings_html(&v, &out), 0);
+	ck_assert_ptr_nonnull(strstr(out.data, "<td data-label=\"Server\"><span "
+	    "class=\"v\"><code>imap.x.org</code><button type=\"button\" "
+	    "class=\"copy\" aria-label=\"Copy the server name\" hidden>"
+	    "</button></span></td><td class=\"port\" data-label=\"Port\"><span "
+	    "class=\"v\"><code>993</code><button type=\"button\" class=\"copy\" "
+	    "aria-label=\"Copy the port\" hidden></button></span></td>"
+	    "<td data-label=\"Encryption\"><span class=\"v\">SSL/TLS</span></td>"
+	    "<td data-label=\"Authentication\"><span class=\"v\">Normal password"
+	    "</span></td><td data-label=\"Username\"><span class=\"v\"><code>"
+	    "a&amp;b@x.org</code><button type=\"button\" class=\"copy\" "
+	    "aria-label=\"Copy the username\" hidden></button></span></td>"
+	    "<td class=\"rec\" data-label=\"Use\"><span class=\"v\">Recommended"
+	    "</span></td></tr>\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "<code>a&amp;b</code><button"));
+	ck_assert_ptr_nonnull(strstr(out.data, "<code>shared-relay</code><button"));
+	for (const char *p = out.data; (p = strstr(p, "class=\"copy\"")) != NULL;
+	    p++)
+		n++;
+	ck_assert_uint_eq(n, 9);
+	/* Not Apple: the profile after the table. */
+	table = strstr(out.data, "<table>");
+	after = strstr(out.data, "<p id=\"profile\">On an iPhone, iPad or Mac: "
+	    "<a href=\"email.mobileconfig?emailaddress=a%26b@x.org\">");
+	ck_assert_ptr_nonnull(table);
+	ck_assert_ptr_nonnull(after);
+	ck_assert(after > table);
+	ck_assert_ptr_null(strstr(out.data, "class=\"button\""));
+	/* One style sheet, dark scheme and narrow layout in it; one script,
+	 * last. */
+	ck_assert_ptr_nonnull(strstr(out.data, "<meta name=\"color-scheme\" "
+	    "content=\"light dark\">"));
+	ck_assert_ptr_nonnull(strstr(settings_css,
+	    "@media (prefers-color-scheme:dark)"));
+	ck_assert_ptr_nonnull(strstr(settings_css, "@media (max-width:40rem)"));
+	ck_assert_ptr_nonnull(strstr(out.data, settings_css));
+	ck_assert_ptr_nonnull(strstr(out.data, settings_js));
+	ck_assert_ptr_null(strstr(strstr(out.data, "<script>") + 1, "<script"));
+	ck_assert_ptr_nonnull(strstr(out.data, "</script>\n</body>\n</html>\n"));
+
+	/* An iPhone: the profile right under the heading, as a button. */
+	v.apple = true;
+	out.len = 0;
+	ck_assert_int_eq(render_settings_html(&v, &out), 0);
+	top = strstr(out.data, "<p class=\"profile\"><a class=\"button\" "
+	    "id=\"profile\" href=\"email.mobileconfig?emailaddress=a%26b@x.org\">"
+	    "Install the profile</a>");
+	ck_assert_ptr_nonnull(top);
+	ck_assert(top < strstr(out.data, "<form"));
+	ck_assert(top > strstr(out.data, "</h1>"));
+	ck_assert_ptr_null(strstr(out.data, "On an iPhone"));
+	/* Without an address there is no profile to offer; the username is
+	 * described, nothing to copy. */
+	v.em = NULL;
+	out.len = 0;
+	ck_assert_int_eq(render_settings_html(&v, &out), 0);
+	ck_assert_ptr_null(strstr(out.data, "id=\"profile\""));
+	ck_assert_ptr_nonnull(strstr(out.data, "<td data-label=\"Username\">"
+	    "<span class=\"v\">your full email address</span></td>"));
+	ck_assert_ptr_nonnull(strstr(out.data, "<code>shared-relay</code><button"));
+	buf_free(&out);
+	conf_free(c);
+}
+END_TEST
+
 static Suite *
 render_suite(void)
 {
@@ -875,6 +1067,8 @@ render_suite(void)
 	tcase_add_test(tc, views_fill_the_domain);
 	tcase_add_test(tc, autoconfig_mx_domains);
 	tcase_add_test(tc, mta_sts_exact_bytes);
+	tcase_add_test(tc, dns_escapes);
+	tcase_add_test(tc, settings_page_html);
 	suite_add_tcase(s, tc);
 	return s;
 }

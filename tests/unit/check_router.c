@@ -533,6 +533,220 @@ START_TEST(public_base)
 }
 END_TEST
 
+/* ---- client family and outcome (the metrics and the access log) ------- */
+
+#define TB "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 " \
+	"Thunderbird/128.0"
+#define OL "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook " \
+	"16.0.17928; Pro)"
+#define IOS "iOS/17.5 (21F79) dataaccessd/1.0"
+#define SAFARI "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) " \
+	"AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 " \
+	"Mobile/15E148 Safari/604.1"
+
+START_TEST(clients_and_outcomes)
+{
+	char *ol_ok = pox(AD_NS_OUTLOOK_REQUEST,
+	    "<EMailAddress>al@a.org</EMailAddress>", AD_NS_OUTLOOK_RESPONSE);
+	char *ol_unknown = pox(AD_NS_OUTLOOK_REQUEST,
+	    "<EMailAddress>al@c.org</EMailAddress>", AD_NS_OUTLOOK_RESPONSE);
+	char *ol_bad = pox(AD_NS_OUTLOOK_REQUEST,
+	    "<EMailAddress>al@@a.org</EMailAddress>", AD_NS_OUTLOOK_RESPONSE);
+	char *ol_none = pox(AD_NS_OUTLOOK_REQUEST, "", AD_NS_OUTLOOK_RESPONSE);
+	char *ol_dn = pox(AD_NS_OUTLOOK_REQUEST,
+	    "<LegacyDN>/o=x/cn=al</LegacyDN>", AD_NS_OUTLOOK_RESPONSE);
+	char *eas_a = pox(AD_NS_MOBILESYNC_REQUEST,
+	    "<EMailAddress>al@a.org</EMailAddress>", AD_NS_MOBILESYNC_RESPONSE);
+	char *eas_b = pox(AD_NS_MOBILESYNC_REQUEST,
+	    "<EMailAddress>al@b.org</EMailAddress>", AD_NS_MOBILESYNC_RESPONSE);
+	const struct {
+		enum method m;
+		const char *path, *qk, *qv, *q2k, *q2v, *ua, *host, *body;
+		unsigned int status;
+		enum client client;
+		enum outcome outcome;
+		const char *provider, *domain;
+	} t[] = {
+		/* Thunderbird: the address names the domain. */
+		{ M_GET, "/mail/config-v1.1.xml", "emailaddress", "al@a.org",
+		    NULL, NULL, TB, "autoconfig.b.org", NULL, 200,
+		    CLIENT_THUNDERBIRD, OUTCOME_ANSWERED, "a.org", "" },
+		{ M_GET, "/mail/config-v1.1.xml", "emailaddress", "al@c.org",
+		    NULL, NULL, TB, NULL, NULL, 404,
+		    CLIENT_THUNDERBIRD, OUTCOME_UNKNOWN_DOMAIN, NULL, "" },
+		{ M_GET, "/mail/config-v1.1.xml", "emailaddress", "al@@a.org",
+		    NULL, NULL, TB, NULL, NULL, 400,
+		    CLIENT_THUNDERBIRD, OUTCOME_BAD_ADDRESS, NULL, "" },
+		/* Android: the Host names it. */
+		{ M_GET, "/mail/config-v1.1.xml", NULL, NULL, NULL, NULL,
+		    "okhttp/4.12.0", "Autoconfig.B.org:443", NULL, 200,
+		    CLIENT_THUNDERBIRD_ANDROID, OUTCOME_ANSWERED, "b.org",
+		    "b.org" },
+		{ M_HEAD, "/.well-known/autoconfig/mail/config-v1.1.xml", NULL,
+		    NULL, NULL, NULL, "okhttp/4.12.0", "b.org", NULL, 200,
+		    CLIENT_THUNDERBIRD_ANDROID, OUTCOME_ANSWERED, "b.org",
+		    "b.org" },
+		{ M_GET, "/mail/config-v1.1.xml", NULL, NULL, NULL, NULL,
+		    "okhttp/4.12.0", "autoconfig.c.org", NULL, 404,
+		    CLIENT_THUNDERBIRD_ANDROID, OUTCOME_UNKNOWN_DOMAIN, NULL,
+		    "c.org" },
+		{ M_GET, "/mail/config-v1.1.xml", NULL, NULL, NULL, NULL,
+		    "okhttp/4.12.0", "192.0.2.1", NULL, 404,
+		    CLIENT_THUNDERBIRD_ANDROID, OUTCOME_MISSING_ADDRESS, NULL,
+		    "" },
+		{ M_GET, "/mail/config-v1.1.xml", NULL, NULL, NULL, NULL,
+		    "okhttp/4.12.0", NULL, NULL, 404,
+		    CLIENT_THUNDERBIRD_ANDROID, OUTCOME_MISSING_ADDRESS, NULL,
+		    "" },
+		/* Evolution's made-up user. */
+		{ M_GET, "/mail/config-v1.1.xml", "emailaddress",
+		    "EVOLUTIONUSER@a.org", "emailmd5", "0", NULL, NULL, NULL,
+		    200, CLIENT_EVOLUTION, OUTCOME_ANSWERED, "a.org", "" },
+		/* Outlook's POX, its errors and ActiveSync. */
+		{ M_POST, "/autodiscover/autodiscover.xml", NULL, NULL, NULL,
+		    NULL, OL, NULL, ol_ok, 200, CLIENT_OUTLOOK,
+		    OUTCOME_ANSWERED, "a.org", "" },
+		{ M_POST, "/Autodiscover/Autodiscover.xml", NULL, NULL, NULL,
+		    NULL, OL, NULL, ol_unknown, 404, CLIENT_OUTLOOK,
+		    OUTCOME_UNKNOWN_DOMAIN, NULL, "" },
+		{ M_POST, "/autodiscover/autodiscover.xml", NULL, NULL, NULL,
+		    NULL, OL, NULL, ol_bad, 200, CLIENT_OUTLOOK,
+		    OUTCOME_BAD_ADDRESS, NULL, "" },
+		{ M_POST, "/autodiscover/autodiscover.xml", NULL, NULL, NULL,
+		    NULL, OL, NULL, ol_none, 200, CLIENT_OUTLOOK,
+		    OUTCOME_MISSING_ADDRESS, NULL, "" },
+		{ M_POST, "/autodiscover/autodiscover.xml", NULL, NULL, NULL,
+		    NULL, OL, NULL, "<x", 200, CLIENT_OUTLOOK,
+		    OUTCOME_MISSING_ADDRESS, NULL, "" },
+		{ M_POST, "/autodiscover/autodiscover.xml", NULL, NULL, NULL,
+		    NULL, OL, NULL, ol_dn, 404, CLIENT_OUTLOOK,
+		    OUTCOME_NOT_FOUND, NULL, "" },
+		{ M_GET, "/autodiscover/autodiscover.xml", NULL, NULL, NULL,
+		    NULL, OL, NULL, NULL, 405, CLIENT_OUTLOOK,
+		    OUTCOME_NOT_FOUND, NULL, "" },
+		{ M_POST, "/autodiscover/autodiscover.xml", NULL, NULL, NULL,
+		    NULL, IOS, NULL, eas_a, 200, CLIENT_ACTIVESYNC,
+		    OUTCOME_ANSWERED, "a.org", "" },
+		/* b.org has no ActiveSync: 601 in a 200. */
+		{ M_POST, "/autodiscover/autodiscover.xml", NULL, NULL, NULL,
+		    NULL, IOS, NULL, eas_b, 200, CLIENT_ACTIVESYNC,
+		    OUTCOME_NOT_FOUND, "b.org", "" },
+		/* Autodiscover v2. */
+		{ M_GET, "/autodiscover/autodiscover.json", "Email", "al@a.org",
+		    "Protocol", "AutodiscoverV1", OL, "a.org", NULL, 200,
+		    CLIENT_OUTLOOK, OUTCOME_ANSWERED, "a.org", "" },
+		{ M_GET, "/autodiscover/autodiscover.json/v1.0/al@c.org",
+		    "Protocol", "AutodiscoverV1", NULL, NULL, OL, NULL, NULL,
+		    404, CLIENT_OUTLOOK, OUTCOME_UNKNOWN_DOMAIN, NULL, "" },
+		{ M_GET, "/autodiscover/autodiscover.json/v1.0/a<l@a.org",
+		    "Protocol", "AutodiscoverV1", NULL, NULL, OL, NULL, NULL,
+		    400, CLIENT_OUTLOOK, OUTCOME_BAD_ADDRESS, NULL, "" },
+		{ M_GET, "/autodiscover/autodiscover.json", "Email", "al@a.org",
+		    "Protocol", "Rest", OL, NULL, NULL, 400, CLIENT_OUTLOOK,
+		    OUTCOME_NOT_FOUND, "a.org", "" },
+		{ M_GET, "/autodiscover/autodiscover.json", NULL, NULL,
+		    "Protocol", "ActiveSync", "Outlook-iOS/2.0",
+		    "autodiscover.a.org", NULL, 200, CLIENT_ACTIVESYNC,
+		    OUTCOME_ANSWERED, "a.org", "a.org" },
+		/* Apple's profile, PACC. */
+		{ M_GET, "/email.mobileconfig", "emailaddress", "al@a.org",
+		    NULL, NULL, SAFARI, NULL, NULL, 200, CLIENT_APPLE,
+		    OUTCOME_ANSWERED, "a.org", "" },
+		{ M_GET, "/email.mobileconfig", NULL, NULL, NULL, NULL, SAFARI,
+		    "a.org", NULL, 400, CLIENT_APPLE,
+		    OUTCOME_MISSING_ADDRESS, NULL, "" },
+		{ M_GET, "/.well-known/user-agent-configuration.json", NULL,
+		    NULL, NULL, NULL, NULL, "ua-auto-config.a.org", NULL, 200,
+		    CLIENT_PACC, OUTCOME_ANSWERED, "a.org", "a.org" },
+		{ M_GET, "/.well-known/user-agent-configuration", NULL,
+		    NULL, NULL, NULL, NULL, "ua-auto-config.c.org", NULL, 404,
+		    CLIENT_PACC, OUTCOME_UNKNOWN_DOMAIN, NULL, "c.org" },
+		/* People: the form alone is an answer. */
+		{ M_GET, "/", NULL, NULL, NULL, NULL, SAFARI, "c.org", NULL,
+		    200, CLIENT_OTHER, OUTCOME_ANSWERED, NULL, "c.org" },
+		{ M_GET, "/settings", "emailaddress", "al@c.org", NULL, NULL,
+		    SAFARI, NULL, NULL, 404, CLIENT_OTHER,
+		    OUTCOME_UNKNOWN_DOMAIN, NULL, "" },
+		/* Paths nothing serves. */
+		{ M_POST, "/autodiscover/autodiscover.svc", NULL, NULL, NULL,
+		    NULL, OL, NULL, "x", 404, CLIENT_OUTLOOK,
+		    OUTCOME_NOT_FOUND, NULL, "" },
+		{ M_GET, "/wp-login.php", NULL, NULL, NULL, NULL, SAFARI, NULL,
+		    NULL, 404, CLIENT_OTHER, OUTCOME_NOT_FOUND, NULL, "" },
+		/* Not a client's. */
+		{ M_GET, "/healthz", NULL, NULL, NULL, NULL, TB, NULL, NULL,
+		    200, CLIENT_NONE, OUTCOME_ANSWERED, NULL, "" },
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(t); i++) {
+		struct fake f = { .headers = { { "User-Agent", t[i].ua },
+		    { "Host", t[i].host } }, .query = { { t[i].qk, t[i].qv },
+		    { t[i].q2k, t[i].q2v } } };
+		struct request rq = { .method = t[i].m, .path = t[i].path,
+		    .site = site, .header = fake_header, .query = fake_query,
+		    .ctx = &f, .body = t[i].body,
+		    .body_len = t[i].body ? strlen(t[i].body) : 0 };
+		struct reply rp;
+
+		/* A NULL value ends the fake's list: drop the Host alone. */
+		if (t[i].ua == NULL)
+			f.headers[0] = f.headers[1], f.headers[1].k = NULL;
+		if (t[i].qk == NULL)
+			f.query[0] = f.query[1], f.query[1].k = NULL;
+		memset(&rp, 0, sizeof(rp));
+		route(&rq, &rp);
+		ck_assert_msg(rp.status == t[i].status, "%zu %s: status %u",
+		    i, t[i].path, rp.status);
+		ck_assert_msg(rp.client == t[i].client, "%zu %s: client %d",
+		    i, t[i].path, rp.client);
+		ck_assert_msg(reply_outcome(&rp) == t[i].outcome,
+		    "%zu %s: outcome %d", i, t[i].path, reply_outcome(&rp));
+		if (t[i].provider == NULL)
+			ck_assert_msg(rp.provider == NULL, "%zu: %s", i,
+			    rp.provider);
+		else
+			ck_assert_msg(rp.provider != NULL &&
+			    strcmp(rp.provider, t[i].provider) == 0, "%zu", i);
+		ck_assert_msg(strcmp(rp.domain, t[i].domain) == 0,
+		    "%zu: domain %s", i, rp.domain);
+		reply_free(&rp);
+	}
+	free(ol_ok);
+	free(ol_unknown);
+	free(ol_bad);
+	free(ol_none);
+	free(ol_dn);
+	free(eas_a);
+	free(eas_b);
+}
+END_TEST
+
+/* A server error is not a client's outcome. */
+START_TEST(outcome_from_status)
+{
+	struct reply rp = { .status = 200 };
+
+	ck_assert_int_eq(reply_outcome(&rp), OUTCOME_ANSWERED);
+	rp.status = 302;
+	ck_assert_int_eq(reply_outcome(&rp), OUTCOME_ANSWERED);
+	rp.status = 404;
+	ck_assert_int_eq(reply_outcome(&rp), OUTCOME_NOT_FOUND);
+	rp.status = 500;
+	ck_assert_int_eq(reply_outcome(&rp), OUTCOME_UNSET);
+	rp.outcome = OUTCOME_BAD_ADDRESS;
+	ck_assert_int_eq(reply_outcome(&rp), OUTCOME_BAD_ADDRESS);
+	ck_assert_str_eq(outcome_name(OUTCOME_ANSWERED), "answered");
+	ck_assert_str_eq(outcome_name(OUTCOME_UNKNOWN_DOMAIN),
+	    "unknown_domain");
+	ck_assert_str_eq(outcome_name(OUTCOME_BAD_ADDRESS), "bad_address");
+	ck_assert_str_eq(outcome_name(OUTCOME_MISSING_ADDRESS),
+	    "missing_address");
+	ck_assert_str_eq(outcome_name(OUTCOME_NOT_FOUND), "not_found");
+	ck_assert_ptr_null(outcome_name(OUTCOME_UNSET));
+	ck_assert_ptr_null(outcome_name(OUTCOME_COUNT));
+}
+END_TEST
+
 static Suite *
 router_suite(void)
 {
@@ -552,6 +766,8 @@ router_suite(void)
 	tcase_add_test(tc, json_forms);
 	tcase_add_test(tc, json_errors);
 	tcase_add_test(tc, public_base);
+	tcase_add_test(tc, clients_and_outcomes);
+	tcase_add_test(tc, outcome_from_status);
 	suite_add_tcase(s, tc);
 	return s;
 }
