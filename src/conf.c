@@ -3,9 +3,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include <jansson.h>
 
 #include "conf.h"
+#include "domfile.h"
 #include "email.h"
 #include "jpos.h"
 #include "region.h"
@@ -36,11 +39,15 @@ static const char *const warning_names[W_COUNT] = {
 	"http-url", "ip-host", "ip-domain", "single-label-domain",
 	"long-name", "long-short-name", "starttls-port", "ssl-port",
 	"port-25", "plain-only", "realname-username", "no-imap",
+	"mta-sts-mx", "mta-sts-max-age", "acme-dir",
 };
 _Static_assert(W_COUNT <= 32, "accepted warnings are a 32-bit mask");
 static const char *const placeholders[] = {
 	"%EMAILADDRESS%", "%EMAILLOCALPART%", "%EMAILDOMAIN%", "%REALNAME%",
 };
+/* The one placeholder host names and URLs may hold: filled in with the
+ * domain asked for. */
+#define DOMAIN_PH "%EMAILDOMAIN%"
 
 const char *proto_name(enum proto p) { return proto_names[p]; }
 const char *security_name(enum security s) { return security_names[s]; }
@@ -208,6 +215,38 @@ struct ld {
 	struct diag before;	/* d as it was before the load */
 	bool broken;		/* a syntax error in a provider, reported */
 	uint32_t accepted;	/* warnings the provider being read accepts */
+	bool templated;		/* the provider has %EMAILDOMAIN% somewhere */
+	/* Set for a domain read from a file: messages point there. */
+	const char *at_file;
+	unsigned int at_line;
+	struct ldx *x;		/* what the files of one load share */
+};
+
+/* Where a domain of a provider came from, when some came from files. */
+struct dsrc {
+	const char *file;	/* NULL: the JSON item itself */
+	unsigned int line;
+	size_t item;		/* index in the JSON "domains" array */
+};
+
+/* Where a provider was written: a file of "include", or providers[i] of
+ * the main file (name NULL); and where its domains came from. */
+struct porigin {
+	const char *name, *text;
+	size_t len;
+	char prefix[32];	/* its JSON path in that file: "" or
+				 * "providers[3]" */
+	struct dsrc *dsrc;	/* per domain, or NULL: all from JSON */
+};
+
+struct ldx {
+	/* The providers while they are loaded (copied into the region at
+	 * the end: includes add to them) and where each was written. */
+	struct provider *prov;
+	struct porigin *orig;
+	size_t nprov, cap;
+	char **texts;		/* of included files, freed after the load */
+	size_t ntexts;
 };
 
 static size_t
@@ -251,7 +290,9 @@ vreport(struct ld *l, struct buf *out, int at_key, const char *kind,
 	struct buf msg = { 0 };
 	int line, col;
 
-	if (jpos_find(l->text, l->len, l->path, at_key, &line, &col) == 0)
+	if (l->at_file != NULL)
+		buf_printf(out, "%s:%u:1: %s", l->at_file, l->at_line, kind);
+	else if (jpos_find(l->text, l->len, l->path, at_key, &line, &col) == 0)
 		buf_printf(out, "%s:%d:%d: %s", l->name, line, col, kind);
 	else
 		buf_printf(out, "%s: %s", l->name, kind);
@@ -475,6 +516,21 @@ url_value(struct ld *l, json_t *v, bool https_only)
 		err(l, "not a valid URL");
 		return NULL;
 	}
+	/* "%EM..." is no percent-encoding: a placeholder, of which URLs are
+	 * filled in with the domain only (what the answers that carry them
+	 * are made for). */
+	for (size_t i = 0; i < ARRAY_LEN(placeholders); i++) {
+		const char *ph = strstr(s, placeholders[i]);
+
+		if (ph == NULL)
+			continue;
+		if (strcmp(placeholders[i], DOMAIN_PH) != 0) {
+			err(l, "%s is not filled in URLs; only %s is",
+			    placeholders[i], DOMAIN_PH);
+			return NULL;
+		}
+		l->templated = true;
+	}
 	return s;
 }
 
@@ -559,19 +615,73 @@ username_ok(struct ld *l, const char *u)
 	return true;
 }
 
+/* A host name with %EMAILDOMAIN% in it (mail.%EMAILDOMAIN%), checked with
+ * a domain in its place and kept lowercase with the placeholder. A local
+ * part or an address is no part of a host name: Thunderbird for Android
+ * refuses a host name with a placeholder left in it, and clients that send
+ * no address leave nothing to fill it with. */
 static const char *
-host_value(struct ld *l, json_t *v)
+host_template(struct ld *l, const char *s, bool wildcard)
 {
-	char dom[DOMAIN_MAX + 1];
+	char dom[DOMAIN_MAX + 3];
+	struct buf t = { 0 }, out = { 0 };
+	const char *p, *why;
+	char *r = NULL;
+
+	for (p = s; *p != '\0'; p++) {
+		if (strncmp(p, DOMAIN_PH, strlen(DOMAIN_PH)) == 0) {
+			buf_puts(&t, "example.org");
+			buf_puts(&out, DOMAIN_PH);
+			p += strlen(DOMAIN_PH) - 1;
+			continue;
+		}
+		if (*p == '%' || (unsigned char)*p >= 0x80) {
+			err(l, "\"%s\": a host name may hold %s and ASCII "
+			    "letters, digits, '-' and '.'", s, DOMAIN_PH);
+			goto out;
+		}
+		buf_putc(&t, ascii_tolower(*p));
+		buf_putc(&out, ascii_tolower(*p));
+	}
+	if (out.len > 0 && out.data[out.len - 1] == '.')
+		out.data[--out.len] = '\0';
+	p = t.data;
+	if (wildcard && strncmp(p, "*.", 2) == 0)
+		p += 2;
+	if (domain_normalize(p, strlen(p), dom, sizeof(dom), &why) < 0)
+		err(l, "\"%s\" is not a valid host name: %s", s, why);
+	else {
+		l->templated = true;
+		r = region_strdup(l->r, out.data);
+	}
+out:
+	buf_free(&t);
+	buf_free(&out);
+	return r;
+}
+
+/* A host name; with wildcard, "*." may lead (an MTA-STS mx pattern,
+ * RFC 8461 4.1). */
+static const char *
+host_name(struct ld *l, json_t *v, bool wildcard)
+{
+	char dom[DOMAIN_MAX + 3];
 	const char *why, *s;
+	size_t off = 0;
 
 	if (!json_is_string(v)) {
 		err(l, "expected a string, found %s", json_type_name(v));
 		return NULL;
 	}
 	s = json_string_value(v);
-	if (domain_normalize(s, json_string_length(v), dom, sizeof(dom),
-	    &why) < 0) {
+	if (strchr(s, '%') != NULL)
+		return host_template(l, s, wildcard);
+	if (wildcard && strncmp(s, "*.", 2) == 0) {
+		memcpy(dom, "*.", 2);
+		off = 2;
+	}
+	if (domain_normalize(s + off, json_string_length(v) - off, dom + off,
+	    sizeof(dom) - off, &why) < 0) {
 		err(l, "\"%s\" is not a valid host name: %s", s, why);
 		return NULL;
 	}
@@ -580,6 +690,12 @@ host_value(struct ld *l, json_t *v)
 		    "TLS certificate against it, and certificates rarely name "
 		    "one");
 	return region_strdup(l->r, dom);
+}
+
+static const char *
+host_value(struct ld *l, json_t *v)
+{
+	return host_name(l, v, false);
 }
 
 static void
@@ -717,35 +833,333 @@ check_server(struct ld *l, const struct server *sv)
 
 /* ---- providers ------------------------------------------------------- */
 
+/* A domain of "domains" (or a domain file), "*.x" for a wildcard. */
 static const char *
-domain_value(struct ld *l, json_t *v)
+domain_text(struct ld *l, const char *s, size_t n)
 {
 	char dom[DOMAIN_MAX + 3];
-	const char *why, *s;
-	size_t n, off = 0;
+	const char *why;
+	size_t off = 0;
 
-	if (!json_is_string(v)) {
-		err(l, "expected a string, found %s", json_type_name(v));
-		return NULL;
-	}
-	s = json_string_value(v);
-	n = json_string_length(v);
 	if (n > 2 && s[0] == '*' && s[1] == '.') {
 		memcpy(dom, "*.", 2);
 		off = 2;
 	}
 	if (domain_normalize(s + off, n - off, dom + off, sizeof(dom) - off,
 	    &why) < 0) {
-		err(l, "\"%s\" is not a valid domain: %s", s, why);
+		err(l, "\"%.*s\" is not a valid domain: %s", (int)n, s, why);
 		return NULL;
 	}
 	if (domain_is_ipv4(dom + off))
 		warn(l, W_IP_DOMAIN, "\"%s\" is an IP address, not a mail "
 		    "domain", s);
 	else if (strchr(dom + off, '.') == NULL)
-		warn(l, W_SINGLE_LABEL_DOMAIN, "\"%s\" has a single label",
-		    s);
+		warn(l, W_SINGLE_LABEL_DOMAIN, "\"%.*s\" has a single label",
+		    (int)n, s);
 	return region_strdup(l->r, dom);
+}
+
+static const char *
+domain_value(struct ld *l, json_t *v)
+{
+	if (!json_is_string(v)) {
+		err(l, "expected a string, found %s", json_type_name(v));
+		return NULL;
+	}
+	return domain_text(l, json_string_value(v), json_string_length(v));
+}
+
+/* ---- files named by the config ----------------------------------------
+ * Domain files ("@PATH" in domains) and "include" name files relative to
+ * the file that names them. */
+
+static bool files_forbidden;
+
+void
+conf_forbid_files(bool forbid)
+{
+	files_forbidden = forbid;
+}
+
+static bool
+files_allowed(struct ld *l)
+{
+	if (files_forbidden)
+		err(l, "files are not read here");
+	return !files_forbidden;
+}
+
+static const char *
+resolve_path(struct ld *l, const char *path)
+{
+	const char *slash = strrchr(l->name, '/');
+	struct buf b = { 0 };
+	const char *r;
+
+	if (path[0] == '/' || slash == NULL)
+		return region_strdup(l->r, path);
+	buf_add(&b, l->name, (size_t)(slash - l->name) + 1);
+	buf_puts(&b, path);
+	r = region_strdup(l->r, b.data);
+	buf_free(&b);
+	return r;
+}
+
+struct domlist {
+	const char **d;
+	struct dsrc *src;	/* with files only */
+	size_t n, cap;
+};
+
+static void
+domlist_add(struct domlist *dl, const char *d, const struct dsrc *src)
+{
+	if (dl->n == dl->cap) {
+		dl->cap = dl->cap ? dl->cap * 2 : 16;
+		dl->d = xrealloc(dl->d, dl->cap * sizeof(*dl->d));
+		if (src != NULL)
+			dl->src = xrealloc(dl->src, dl->cap * sizeof(*dl->src));
+	}
+	dl->d[dl->n] = d;
+	if (src != NULL)
+		dl->src[dl->n] = *src;
+	dl->n++;
+}
+
+#define DOMFILE_MAX (256u * 1024 * 1024)
+
+/* The domains of a domain file; l->path names its "@PATH" item. */
+static void
+domain_file(struct ld *l, const char *path, struct domlist *dl, size_t item)
+{
+	const char *file = resolve_path(l, path), *why, *key;
+	struct dsrc src = { file, 0, item };
+	struct domfile f;
+	char *text;
+	size_t len;
+
+	if (!files_allowed(l))
+		return;
+	if (file_read(file, DOMFILE_MAX, &text, &len, &why) < 0) {
+		err(l, "%s: cannot read: %s", file, why);
+		return;
+	}
+	domfile_begin(&f, text, len);
+	while ((key = domfile_next(&f, &len)) != NULL) {
+		const char *d;
+
+		l->at_file = file;
+		l->at_line = f.line;
+		/* Postfix writes ".example.org" for the subdomains. */
+		if (len > 1 && key[0] == '.') {
+			char w[DOMAIN_MAX + 3];
+
+			snprintf(w, sizeof(w), "*%.*s", (int)len, key);
+			d = domain_text(l, w, strlen(w));
+		} else
+			d = domain_text(l, key, len);
+		l->at_file = NULL;
+		src.line = f.line;
+		if (d != NULL)
+			domlist_add(dl, d, &src);
+	}
+	free(text);
+}
+
+/* "domains": names, "*.x" wildcards and "@PATH" files. */
+static void
+load_domains(struct ld *l, json_t *v, struct provider *p)
+{
+	size_t n = json_array_size(v), i;
+	struct domlist dl = { 0 };
+	bool files = false;
+
+	if (n == 0)
+		err(l, "must list at least one domain");
+	for (i = 0; i < n; i++) {
+		const char *t = json_string_value(json_array_get(v, i));
+
+		if (t != NULL && t[0] == '@')
+			files = true;
+	}
+	for (i = 0; i < n; i++) {
+		size_t s2 = push_idx(l, i);
+		json_t *it = json_array_get(v, i);
+		struct dsrc src = { NULL, 0, i };
+		const char *d;
+
+		if (json_is_string(it) && json_string_value(it)[0] == '@') {
+			if (json_string_value(it)[1] == '\0')
+				err(l, "\"@\" needs a file name");
+			else
+				domain_file(l, json_string_value(it) + 1, &dl,
+				    i);
+		} else if ((d = domain_value(l, it)) != NULL)
+			domlist_add(&dl, d, files ? &src : NULL);
+		pop(l, s2);
+	}
+	p->domains = region_alloc(l->r, (dl.n ? dl.n : 1) * sizeof(*dl.d));
+	if (dl.n > 0)
+		memcpy(p->domains, dl.d, dl.n * sizeof(*dl.d));
+	p->ndomains = dl.n;
+	free(dl.d);
+	if (files) {
+		p->per_domain = true;
+		l->x->orig[p->index].dsrc = dl.src;
+	}
+}
+
+/* "mx_domains": host names whose autoconfig. (or own well-known) name
+ * answers for addresses of any domain. */
+static void
+load_mx_domains(struct ld *l, json_t *v, struct provider *p)
+{
+	size_t n = json_array_size(v);
+
+	p->mx_domains = region_alloc(l->r, (n ? n : 1) * sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		size_t s2 = push_idx(l, i);
+		json_t *it = json_array_get(v, i);
+		const char *d = json_is_string(it) &&
+		    json_string_value(it)[0] == '*' ? NULL :
+		    domain_value(l, it);
+
+		if (d == NULL && json_is_string(it) &&
+		    json_string_value(it)[0] == '*')
+			err(l, "an MX domain is one name, not a wildcard");
+		if (d != NULL)
+			p->mx_domains[p->nmx_domains++] = d;
+		pop(l, s2);
+	}
+	if (n > 0)
+		p->per_domain = true;
+}
+
+static void
+load_mta_sts(struct ld *l, json_t *o, struct provider *p)
+{
+	static const char *const keys[] = { "mode", "max_age", "mx",
+	    "tls_rpt", NULL };
+	static const char *const modes[] = { "enforce", "testing", "none" };
+	struct mta_sts *m = region_alloc(l->r, sizeof(*m));
+	json_t *v;
+	size_t s;
+	int e;
+
+	check_keys(l, o, keys);
+	if ((v = member(l, o, "mode", JSON_STRING, true, &s)) != NULL) {
+		e = enum_value(l, v, modes, ARRAY_LEN(modes));
+		m->mode = e < 0 ? STS_TESTING : (enum sts_mode)e;
+		pop(l, s);
+	}
+	m->max_age = 604800;	/* a week: RFC 8461 advises weeks */
+	if ((v = member(l, o, "max_age", JSON_INTEGER, false, &s)) != NULL) {
+		json_int_t n = json_integer_value(v);
+
+		if (n < 0 || n > (json_int_t)STS_MAX_AGE_MAX)
+			err(l, "expected integer 0-%u, found %lld",
+			    STS_MAX_AGE_MAX, (long long)n);
+		else {
+			m->max_age = (unsigned long)n;
+			if (n < 86400 && m->mode != STS_NONE)
+				warn(l, W_MTA_STS_MAX_AGE, "under a day: RFC "
+				    "8461 advises weeks, so that a policy "
+				    "outlives an attack");
+		}
+		pop(l, s);
+	}
+	if ((v = member(l, o, "mx", JSON_ARRAY, false, &s)) != NULL) {
+		size_t n = json_array_size(v);
+
+		if (n == 0)
+			err(l, "must list at least one host (leave it out "
+			    "for the SMTP hosts of the provider)");
+		m->mx = region_alloc(l->r, (n ? n : 1) * sizeof(char *));
+		for (size_t i = 0; i < n; i++) {
+			size_t s2 = push_idx(l, i);
+			const char *h = host_name(l, json_array_get(v, i),
+			    true);
+
+			if (h != NULL)
+				m->mx[m->nmx++] = h;
+			pop(l, s2);
+		}
+		pop(l, s);
+	}
+	if ((v = member(l, o, "tls_rpt", JSON_STRING, false, &s)) != NULL) {
+		const char *u = string_value(l, v, 2048);
+
+		if (u != NULL && strncmp(u, "mailto:", 7) != 0 &&
+		    strncmp(u, "https://", 8) != 0)
+			err(l, "expected a mailto: or https: URI");
+		else if (u != NULL && (strpbrk(u, " ;,\"\\") != NULL ||
+		    u[7] == '\0'))
+			err(l, "not a valid URI for a TXT record");
+		else
+			m->tls_rpt = u;
+		pop(l, s);
+	}
+	p->mta_sts = m;
+}
+
+/* True when host (a concrete SMTP host) matches an MTA-STS mx pattern;
+ * templates are compared as written. */
+static bool
+mx_matches(const char *pattern, const char *host)
+{
+	if (strncmp(pattern, "*.", 2) == 0) {
+		const char *dot = strchr(host, '.');
+
+		return dot != NULL && strcmp(dot + 1, pattern + 2) == 0;
+	}
+	return strcmp(pattern, host) == 0;
+}
+
+/* -t: a policy naming other hosts than the provider's SMTP servers is
+ * usually an oversight (or a policy copied from another domain). */
+static void
+check_mta_sts(struct ld *l, const struct provider *p)
+{
+	const struct mta_sts *m = p->mta_sts;
+	size_t s;
+
+	if (m != NULL && m->nmx == 0) {
+		for (size_t i = 0; i < p->nservers; i++)
+			if (p->servers[i].proto == PROTO_SMTP)
+				return;
+		s = push_key(l, "mta_sts");
+		err(l, "the provider has no SMTP server: list the MX hosts "
+		    "in \"mx\"");
+		pop(l, s);
+		return;
+	}
+	if (m == NULL)
+		return;
+	s = push_key(l, "mta_sts");
+	push_key(l, "mx");
+	for (size_t i = 0; i < p->nservers; i++) {
+		const struct server *sv = &p->servers[i];
+		bool found = false;
+
+		if (sv->proto != PROTO_SMTP)
+			continue;
+		for (size_t k = 0; k < m->nmx && !found; k++)
+			found = mx_matches(m->mx[k], sv->host);
+		if (!found)
+			warn(l, W_MTA_STS_MX, "the SMTP host %s of this "
+			    "provider is not in the policy's mx", sv->host);
+	}
+	for (size_t k = 0; k < m->nmx; k++) {
+		bool found = false;
+
+		for (size_t i = 0; i < p->nservers && !found; i++)
+			found = p->servers[i].proto == PROTO_SMTP &&
+			    mx_matches(m->mx[k], p->servers[i].host);
+		if (!found)
+			warn(l, W_MTA_STS_MX, "%s is not an SMTP host of this "
+			    "provider", m->mx[k]);
+	}
+	pop(l, s);
 }
 
 static void
@@ -833,12 +1247,13 @@ load_provider(struct ld *l, json_t *jp, struct provider *p)
 	static const char *const keys[] = { "id", "name", "short_name",
 	    "domains", "servers", "documentation", "webmail", "activesync",
 	    "caldav", "carddav", "webdav", "jmap", "ews", "oauth2",
-	    "mobileconfig", "accept_warnings", NULL };
+	    "mobileconfig", "accept_warnings", "mx_domains", "mta_sts", NULL };
 	json_t *v;
 	size_t s, i;
 
 	check_keys(l, jp, keys);
 	l->accepted = load_accepted(l, jp);
+	l->templated = false;
 
 	if ((v = member(l, jp, "name", JSON_STRING, true, &s)) != NULL) {
 		p->name = string_value(l, v, 60);
@@ -859,19 +1274,11 @@ load_provider(struct ld *l, json_t *jp, struct provider *p)
 		p->short_name = p->name;
 
 	if ((v = member(l, jp, "domains", JSON_ARRAY, true, &s)) != NULL) {
-		size_t n = json_array_size(v);
-
-		if (n == 0)
-			err(l, "must list at least one domain");
-		p->domains = region_alloc(l->r, (n ? n : 1) * sizeof(char *));
-		for (i = 0; i < n; i++) {
-			size_t s2 = push_idx(l, i);
-			const char *d = domain_value(l, json_array_get(v, i));
-
-			if (d != NULL)
-				p->domains[p->ndomains++] = d;
-			pop(l, s2);
-		}
+		load_domains(l, v, p);
+		pop(l, s);
+	}
+	if ((v = member(l, jp, "mx_domains", JSON_ARRAY, false, &s)) != NULL) {
+		load_mx_domains(l, v, p);
 		pop(l, s);
 	}
 
@@ -892,7 +1299,12 @@ load_provider(struct ld *l, json_t *jp, struct provider *p)
 		/* Thunderbird wants a real host name here, never "*.x". */
 		const char *d = p->domains[0];
 		p->id = d[0] == '*' ? d + 2 : d;
-	}
+	} else if (p->nmx_domains > 0)
+		p->id = p->mx_domains[0];
+	else if (json_is_array(json_object_get(jp, "domains")) &&
+	    json_array_size(json_object_get(jp, "domains")) > 0 &&
+	    l->d->nerrors == 0)
+		err(l, "no domain in its files: give the provider an \"id\"");
 
 	if ((v = member(l, jp, "servers", JSON_ARRAY, true, &s)) != NULL) {
 		size_t n = json_array_size(v);
@@ -956,6 +1368,13 @@ load_provider(struct ld *l, json_t *jp, struct provider *p)
 		load_mobileconfig(l, v, p);
 		pop(l, s);
 	}
+	if ((v = member(l, jp, "mta_sts", JSON_OBJECT, false, &s)) != NULL) {
+		load_mta_sts(l, v, p);
+		pop(l, s);
+	}
+	check_mta_sts(l, p);
+	p->templated = l->templated;
+	p->per_domain |= l->templated;
 	l->accepted = 0;
 }
 
@@ -1005,30 +1424,74 @@ table_size(size_t n)
 	return size;
 }
 
-/* Where another part of the file is, for an error about two places:
- * "file:line:col: path", or the path alone if the scan cannot find it. */
+/* A loader context whose messages point at provider i where it was
+ * written (the main file or an included one), its path at the provider. */
 static void
-place(struct ld *l, struct buf *out, const char *path)
+at_provider(const struct ld *l, size_t i, struct ld *out)
 {
-	int line, col;
+	const struct porigin *o = &l->x->orig[i];
 
-	if (jpos_find(l->text, l->len, path, 0, &line, &col) == 0)
-		buf_printf(out, "%s:%d:%d: %s", l->name, line, col, path);
-	else
-		buf_puts(out, path);
+	*out = *l;
+	out->pathlen = 0;
+	out->path[0] = '\0';
+	if (o->name != NULL) {
+		out->name = o->name;
+		out->text = o->text;
+		out->len = o->len;
+		if (o->prefix[0] != '\0')
+			push_key(out, o->prefix);
+	} else {
+		push_key(out, "providers");
+		push_idx(out, i);
+	}
 }
 
-/* The path of providers[i]'s "id", or of the provider itself when its id
- * was taken from its first domain (then false). */
-static bool
-id_path(struct ld *l, size_t i, char *path, size_t size)
+/* The same at domain j of provider i: the JSON item, or the line of the
+ * file it was read from. */
+static void
+at_domain(const struct ld *l, size_t i, size_t j, struct ld *out)
+{
+	const struct dsrc *src = l->x->orig[i].dsrc;
+
+	at_provider(l, i, out);
+	push_key(out, "domains");
+	push_idx(out, src != NULL ? src[j].item : j);
+	if (src != NULL && src[j].file != NULL) {
+		out->at_file = src[j].file;
+		out->at_line = src[j].line;
+	}
+}
+
+/* Where another part of the config is, for an error about two places:
+ * "file:line:col: path" of a context made by at_provider() or
+ * at_domain(), or the path alone if the scan cannot find it. */
+static void
+place(const struct ld *at, struct buf *out)
 {
 	int line, col;
 
-	snprintf(path, size, "providers[%zu].id", i);
-	if (jpos_find(l->text, l->len, path, 0, &line, &col) == 0)
+	if (at->at_file != NULL)
+		buf_printf(out, "%s:%u:1: %s", at->at_file, at->at_line,
+		    at->path);
+	else if (jpos_find(at->text, at->len, at->path, 0, &line, &col) == 0)
+		buf_printf(out, "%s:%d:%d: %s", at->name, line, col, at->path);
+	else
+		buf_puts(out, at->path);
+}
+
+/* A context at provider i's "id", or at the provider itself when its id
+ * was taken from its first domain (then false). */
+static bool
+id_at(const struct ld *l, size_t i, struct ld *out)
+{
+	int line, col;
+	size_t saved;
+
+	at_provider(l, i, out);
+	saved = push_key(out, "id");
+	if (jpos_find(out->text, out->len, out->path, 0, &line, &col) == 0)
 		return true;
-	path[strlen(path) - 3] = '\0';
+	pop(out, saved);
 	return false;
 }
 
@@ -1044,8 +1507,7 @@ check_ids(struct ld *l, struct conf *c)
 		struct provider *p = &c->providers[i];
 		struct dom_slot *sl;
 		struct buf where = { 0 };
-		char path[64];
-		size_t saved;
+		struct ld first, at;
 		bool explicit;
 
 		if (p->id == NULL)
@@ -1056,70 +1518,120 @@ check_ids(struct ld *l, struct conf *c)
 			sl->p = p;
 			continue;
 		}
-		id_path(l, sl->p->index, path, sizeof(path));
-		place(l, &where, path);
-		/* l->path is "providers" here. */
-		saved = push_idx(l, i);
-		explicit = id_path(l, i, path, sizeof(path));
-		if (explicit)
-			push_key(l, "id");
-		err(l, "id \"%s\"%s already used by providers[%zu] (%s)", p->id,
+
+		id_at(l, sl->p->index, &first);
+		place(&first, &where);
+		explicit = id_at(l, i, &at);
+		err(&at, "id \"%s\"%s already used by providers[%zu] (%s)", p->id,
 		    explicit ? "" : " (its first domain)", sl->p->index,
 		    where.data);
-		pop(l, saved);
 		buf_free(&where);
 	}
 	free(tab);
 }
 
-/* Reported at the later of two places that list a domain, naming the
- * first with its own line and column. */
-static void
-build_index(struct ld *l, struct conf *c)
+/* A name of p's list (domains or mx_domains) that another entry of an
+ * index already holds. */
+typedef void dup_fn(struct ld *l, const struct provider *p, size_t j,
+    const struct dom_slot *sl);
+
+/* An index of one list of names of every provider (at offset names, its
+ * length at count); a name in it twice goes to dup(). */
+static struct dom_slot *
+index_names(struct ld *l, struct conf *c, size_t names, size_t count,
+    size_t *mask, dup_fn *dup)
 {
+	struct dom_slot *tab;
 	size_t total = 0, size;
 
 	for (size_t i = 0; i < c->nproviders; i++)
-		total += c->providers[i].ndomains;
+		total += *(const size_t *)(const void *)((const char *)
+		    &c->providers[i] + count);
 	size = table_size(total);
-	c->dtab = region_alloc(l->r, size * sizeof(struct dom_slot));
-	c->dtab_mask = size - 1;
+	tab = region_alloc(l->r, size * sizeof(struct dom_slot));
+	*mask = size - 1;
 	for (size_t i = 0; i < c->nproviders; i++) {
 		struct provider *p = &c->providers[i];
+		const char *const *list = *(const char *const *const *)
+		    (const void *)((const char *)p + names);
+		size_t n = *(const size_t *)(const void *)((const char *)p +
+		    count);
 
-		for (size_t j = 0; j < p->ndomains; j++) {
-			struct dom_slot *sl = dtab_slot(c, p->domains[j]);
-			struct buf where = { 0 };
-			char path[64];
-			size_t k = 0;
+		for (size_t j = 0; j < n; j++) {
+			struct dom_slot *sl = slot_find(tab, *mask, list[j]);
 
 			if (sl->domain == NULL) {
-				sl->domain = p->domains[j];
+				sl->domain = list[j];
 				sl->p = p;
-				continue;
-			}
-			/* The first place: the slot keeps its string. */
-			while (k < sl->p->ndomains &&
-			    sl->p->domains[k] != sl->domain)
-				k++;
-			snprintf(path, sizeof(path), "providers[%zu].domains"
-			    "[%zu]", sl->p->index, k);
-			place(l, &where, path);
-			/* l->path is "providers" here. */
-			size_t s1 = push_idx(l, p->index);
-			push_key(l, "domains");
-			push_idx(l, j);
-			if (sl->p == p)
-				err(l, "domain \"%s\" listed twice (also at "
-				    "%s)", p->domains[j], where.data);
-			else
-				err(l, "domain \"%s\" already belongs to "
-				    "provider \"%s\" (%s)", p->domains[j],
-				    sl->p->id, where.data);
-			pop(l, s1);
-			buf_free(&where);
+			} else
+				dup(l, p, j, sl);
 		}
 	}
+	return tab;
+}
+
+/* The index k of the string sl holds among the n of list: the first
+ * place of a name listed twice. */
+static size_t
+first_place(const char *const *list, size_t n, const struct dom_slot *sl)
+{
+	size_t k = 0;
+
+	while (k < n && list[k] != sl->domain)
+		k++;
+	return k;
+}
+
+static void
+dup_mx_domain(struct ld *l, const struct provider *p, size_t j,
+    const struct dom_slot *sl)
+{
+	struct ld first, at;
+	struct buf where = { 0 };
+
+	at_provider(l, sl->p->index, &first);
+	push_key(&first, "mx_domains");
+	push_idx(&first, first_place(sl->p->mx_domains, sl->p->nmx_domains,
+	    sl));
+	place(&first, &where);
+	at_provider(l, p->index, &at);
+	push_key(&at, "mx_domains");
+	push_idx(&at, j);
+	err(&at, "MX domain \"%s\" already belongs to provider \"%s\" (%s)",
+	    p->mx_domains[j], sl->p->id, where.data);
+	buf_free(&where);
+}
+
+/* Reported at the later of two places that list a domain, naming the
+ * first with its own line and column (in a domain file, its line). */
+static void
+dup_domain(struct ld *l, const struct provider *p, size_t j,
+    const struct dom_slot *sl)
+{
+	struct ld first, at;
+	struct buf where = { 0 };
+
+	at_domain(l, sl->p->index, first_place(sl->p->domains,
+	    sl->p->ndomains, sl), &first);
+	place(&first, &where);
+	at_domain(l, p->index, j, &at);
+	if (sl->p == p)
+		err(&at, "domain \"%s\" listed twice (also at %s)",
+		    p->domains[j], where.data);
+	else
+		err(&at, "domain \"%s\" already belongs to provider \"%s\" "
+		    "(%s)", p->domains[j], sl->p->id, where.data);
+	buf_free(&where);
+}
+
+static void
+build_index(struct ld *l, struct conf *c)
+{
+	c->mxtab = index_names(l, c, offsetof(struct provider, mx_domains),
+	    offsetof(struct provider, nmx_domains), &c->mxtab_mask,
+	    dup_mx_domain);
+	c->dtab = index_names(l, c, offsetof(struct provider, domains),
+	    offsetof(struct provider, ndomains), &c->dtab_mask, dup_domain);
 }
 
 struct provider *
@@ -1146,6 +1658,14 @@ conf_lookup(const struct conf *c, const char *domain)
 			return sl->p;
 	}
 	return NULL;
+}
+
+struct provider *
+conf_lookup_mx(const struct conf *c, const char *domain)
+{
+	if (c->mxtab == NULL)
+		return NULL;
+	return slot_find(c->mxtab, c->mxtab_mask, domain)->p;
 }
 
 /* ---- listen addresses and proxies --------------------------------------- */
@@ -1361,22 +1881,68 @@ file_value(struct ld *l, json_t *v)
 	return f;
 }
 
+static const char *file_member(struct ld *l, json_t *o, const char *key,
+    bool required);
+
+/* "certificates": [{"certificate": ..., "key": ...}], chosen by SNI. */
+static void
+load_tls_pairs(struct ld *l, json_t *v, struct tls_conf *t)
+{
+	static const char *const keys[] = { "certificate", "key", NULL };
+	size_t n = json_array_size(v);
+
+	t->pairs = region_alloc(l->r, (n ? n : 1) * sizeof(*t->pairs));
+	for (size_t i = 0; i < n; i++) {
+		size_t s2 = push_idx(l, i);
+		json_t *o = json_array_get(v, i);
+		struct tls_pair *tp = &t->pairs[t->npairs];
+
+		if (!json_is_object(o))
+			err(l, "expected an object, found %s",
+			    json_type_name(o));
+		else {
+			check_keys(l, o, keys);
+			tp->certificate = file_member(l, o, "certificate",
+			    true);
+			tp->key = file_member(l, o, "key", true);
+			if (tp->certificate != NULL && tp->key != NULL)
+				t->npairs++;
+		}
+		pop(l, s2);
+	}
+}
+
 static void
 load_tls(struct ld *l, json_t *o, struct conf *c)
 {
 	static const char *const keys[] = { "certificate", "key", "ports",
-	    "session_tickets", NULL };
+	    "certificates", "certificate_dir", "session_tickets", NULL };
 	struct tls_conf *t = region_alloc(l->r, sizeof(*t));
+	/* The default pair may go when SNI has certificates to choose. */
+	bool dflt = json_object_get(o, "certificates") == NULL &&
+	    json_object_get(o, "certificate_dir") == NULL;
 	json_t *v;
 	size_t s;
 
 	check_keys(l, o, keys);
-	if ((v = member(l, o, "certificate", JSON_STRING, true, &s)) != NULL) {
+	if (json_object_get(o, "certificate") != NULL ||
+	    json_object_get(o, "key") != NULL)
+		dflt = true;
+	if ((v = member(l, o, "certificate", JSON_STRING, dflt, &s)) != NULL) {
 		t->certificate = file_value(l, v);
 		pop(l, s);
 	}
-	if ((v = member(l, o, "key", JSON_STRING, true, &s)) != NULL) {
+	if ((v = member(l, o, "key", JSON_STRING, dflt, &s)) != NULL) {
 		t->key = file_value(l, v);
+		pop(l, s);
+	}
+	if ((v = member(l, o, "certificates", JSON_ARRAY, false, &s)) != NULL) {
+		load_tls_pairs(l, v, t);
+		pop(l, s);
+	}
+	if ((v = member(l, o, "certificate_dir", JSON_STRING, false, &s)) !=
+	    NULL) {
+		t->certificate_dir = file_value(l, v);
 		pop(l, s);
 	}
 	if ((v = member(l, o, "ports", JSON_ARRAY, false, &s)) != NULL) {
@@ -1525,13 +2091,204 @@ provider_parse(struct ld *l, size_t i)
 	return NULL;
 }
 
+/* Room for add more providers in c (zeroed, in l->x until the end). */
+static void
+providers_grow(struct ld *l, struct conf *c, size_t add)
+{
+	struct ldx *x = l->x;
+
+	if (add == 0)
+		return;
+	if (x->nprov + add > x->cap) {
+		size_t cap = x->cap ? x->cap : 16;
+
+		while (cap < x->nprov + add)
+			cap *= 2;
+		x->prov = xrealloc(x->prov, cap * sizeof(*x->prov));
+		x->orig = xrealloc(x->orig, cap * sizeof(*x->orig));
+		x->cap = cap;
+	}
+	memset(x->prov + x->nprov, 0, add * sizeof(*x->prov));
+	memset(x->orig + x->nprov, 0, add * sizeof(*x->orig));
+	x->nprov += add;
+	c->providers = x->prov;
+}
+
+static void
+load_acme(struct ld *l, json_t *root, struct conf *c)
+{
+	struct stat st;
+	json_t *v;
+	size_t s;
+
+	if ((v = member(l, root, "acme_challenge_dir", JSON_STRING, false,
+	    &s)) == NULL)
+		return;
+	if ((c->acme_challenge_dir = file_value(l, v)) != NULL) {
+		char *d = region_strdup(l->r, c->acme_challenge_dir);
+		size_t n = strlen(d);
+
+		while (n > 1 && d[n - 1] == '/')
+			d[--n] = '\0';
+		c->acme_challenge_dir = d;
+		/* certbot makes it on its first run: not an error. */
+		if (stat(d, &st) < 0 || !S_ISDIR(st.st_mode))
+			warn(l, W_ACME_DIR, "%s is not a directory (yet): "
+			    "challenges get 404 until it is", d);
+	}
+	pop(l, s);
+}
+
+/* An included file: one provider object, or {"providers": [...]}. */
+static void
+include_file(struct ld *l, const char *file, struct conf *c)
+{
+	static const char *const keys[] = { "providers", NULL };
+	struct ldx *x = l->x;
+	const char *why;
+	json_error_t je;
+	json_t *root, *arr;
+	struct ld sub;
+	char *text;
+	size_t len, n, first;
+
+	if (file_read(file, CONF_FILE_MAX, &text, &len, &why) < 0) {
+		err(l, "%s: cannot read: %s", file, why);
+		return;
+	}
+	x->texts = xrealloc(x->texts, (x->ntexts + 1) * sizeof(char *));
+	x->texts[x->ntexts++] = text;
+	sub = *l;
+	sub.name = region_strdup(l->r, file);
+	sub.text = text;
+	sub.len = len;
+	sub.split = NULL;
+	sub.pathlen = 0;
+	sub.path[0] = '\0';
+	arena_release(l->mark);
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL) {
+		syntax_error(&sub, &je, je.line, je.column);
+		return;
+	}
+	if (!json_is_object(root)) {
+		err(&sub, "expected a provider (an object) or {\"providers\": "
+		    "[...]}, found %s", json_type_name(root));
+		return;
+	}
+	arr = json_object_get(root, "providers");
+	if (arr != NULL) {
+		check_keys(&sub, root, keys);
+		if (!json_is_array(arr)) {
+			push_key(&sub, "providers");
+			err(&sub, "expected an array, found %s",
+			    json_type_name(arr));
+			return;
+		}
+	}
+	n = arr != NULL ? json_array_size(arr) : 1;
+	first = l->x->nprov;
+	providers_grow(l, c, n);
+	for (size_t i = 0; i < n; i++) {
+		struct porigin *o = &x->orig[first + i];
+		struct provider *p = &c->providers[first + i];
+		json_t *jp = arr != NULL ? json_array_get(arr, i) : root;
+
+		o->name = sub.name;
+		o->text = text;
+		o->len = len;
+		if (arr != NULL)
+			snprintf(o->prefix, sizeof(o->prefix), "providers[%zu]",
+			    i);
+		sub.pathlen = 0;
+		sub.path[0] = '\0';
+		if (o->prefix[0] != '\0')
+			push_key(&sub, o->prefix);
+		p->index = first + i;
+		if (!json_is_object(jp))
+			err(&sub, "expected an object, found %s",
+			    json_type_name(jp));
+		else
+			load_provider(&sub, jp, p);
+	}
+	c->nproviders = x->nprov;
+}
+
+/* glob() tells of directories it cannot read only through a callback. */
+static _Thread_local int glob_errno;
+static _Thread_local char glob_epath[256];
+
+static int
+glob_error(const char *epath, int eerrno)
+{
+	if (eerrno != ENOENT && glob_errno == 0) {
+		glob_errno = eerrno;
+		snprintf(glob_epath, sizeof(glob_epath), "%s", epath);
+	}
+	return 0;
+}
+
+/* "include": a file, a glob (conf.d/\*.json: no match is no provider),
+ * or an array of them, relative to the config file. */
+static void
+include_one(struct ld *l, json_t *v, struct conf *c)
+{
+	const char *pat = string_value(l, v, 4096), *full;
+	glob_t g;
+	int r;
+
+	if (pat == NULL || !files_allowed(l))
+		return;
+	full = resolve_path(l, pat);
+	if (strpbrk(pat, "*?[") == NULL) {
+		include_file(l, full, c);
+		return;
+	}
+	glob_errno = 0;
+	r = glob(full, 0, glob_error, &g);
+	if (glob_errno != 0)
+		err(l, "%s: %s", glob_epath, strerror(glob_errno));
+	else if (r != 0 && r != GLOB_NOMATCH)
+		err(l, "%s: cannot expand", full);
+	for (size_t i = 0; r == 0 && i < g.gl_pathc; i++)
+		include_file(l, g.gl_pathv[i], c);
+	if (r == 0 || r == GLOB_NOMATCH)
+		globfree(&g);
+}
+
+static void
+load_includes(struct ld *l, json_t *root, struct conf *c)
+{
+	json_t *v = json_object_get(root, "include");
+	size_t s;
+
+	if (v == NULL)
+		return;
+	s = push_key(l, "include");
+	if (json_is_array(v)) {
+		if (json_array_size(v) == 0)
+			err(l, "must name at least one file");
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			size_t s2 = push_idx(l, i);
+
+			include_one(l, json_array_get(v, i), c);
+			pop(l, s2);
+		}
+	} else if (json_is_string(v))
+		include_one(l, v, c);
+	else
+		err(l, "expected a file name or an array of them, found %s",
+		    json_type_name(v));
+	pop(l, s);
+}
+
 static void
 load_top(struct ld *l, json_t *root, struct conf *c)
 {
 	static const char *const keys[] = { "listen", "public_url",
 	    "trusted_proxies", "providers", "limits", "access_log",
 	    "log_full_addresses", "healthz", "metrics", "tls", "signing",
-	    NULL };
+	    "include", "acme_challenge_dir", NULL };
 	json_t *v;
 	size_t s, i;
 
@@ -1564,7 +2321,10 @@ load_top(struct ld *l, json_t *root, struct conf *c)
 		s = push_key(l, "public_url");
 		const char *u = url_value(l, v, false);
 		if (u != NULL) {
-			if (strpbrk(u, "?#") != NULL)
+			if (strstr(u, DOMAIN_PH) != NULL)
+				err(l, "%s is filled in provider URLs only",
+				    DOMAIN_PH);
+			else if (strpbrk(u, "?#") != NULL)
 				err(l, "must not hold a query or fragment");
 			else {
 				char *t = region_strdup(l->r, u);
@@ -1603,15 +2363,15 @@ load_top(struct ld *l, json_t *root, struct conf *c)
 		load_signing(l, v, c);
 		pop(l, s);
 	}
+	load_acme(l, root, c);
 
-	if ((v = member(l, root, "providers", JSON_ARRAY, true, &s)) != NULL) {
+	/* With "include", the providers may all be in other files. */
+	if ((v = member(l, root, "providers", JSON_ARRAY,
+	    json_object_get(root, "include") == NULL, &s)) != NULL) {
 		size_t n = l->split != NULL ? l->split->n :
 		    json_array_size(v);
 
-		if (n == 0)
-			err(l, "must list at least one provider");
-		c->providers = region_alloc(l->r, (n ? n : 1) *
-		    sizeof(struct provider));
+		providers_grow(l, c, n);
 		for (i = 0; i < n; i++) {
 			size_t s2 = push_idx(l, i);
 			json_t *jp = l->split != NULL ? provider_parse(l, i) :
@@ -1629,11 +2389,22 @@ load_top(struct ld *l, json_t *root, struct conf *c)
 			pop(l, s2);
 		}
 		c->nproviders = n;
-		check_ids(l, c);
-		if (l->d->nerrors == 0)
-			build_index(l, c);
 		pop(l, s);
 	}
+	load_includes(l, root, c);
+	/* Everything points at the providers from here on: their place in
+	 * the region is final. */
+	c->providers = c->nproviders == 0 ? NULL : region_memdup(l->r,
+	    l->x->prov, c->nproviders * sizeof(struct provider));
+	if (c->nproviders == 0 && l->d->nerrors == 0) {
+		s = push_key(l, json_object_get(root, "providers") != NULL ?
+		    "providers" : "include");
+		err(l, "must list at least one provider");
+		pop(l, s);
+	}
+	check_ids(l, c);
+	if (l->d->nerrors == 0)
+		build_index(l, c);
 }
 
 /* Feeds jansson the text without the providers' elements: only their
@@ -1691,7 +2462,8 @@ static struct conf *
 load_buffer(const char *name, const char *text, size_t len, struct diag *d,
     bool stream)
 {
-	struct ld l = { .name = name, .d = d, .before = *d };
+	struct ldx x = { 0 };
+	struct ld l = { .name = name, .d = d, .before = *d, .x = &x };
 	struct jpos_array split;
 	json_error_t je;
 	json_t *root;
@@ -1745,6 +2517,13 @@ out:
 	arena_end();		/* every tree */
 	if (l.split != NULL)
 		jpos_array_free(&split);
+	for (size_t i = 0; i < x.nprov; i++)
+		free(x.orig[i].dsrc);
+	for (size_t i = 0; i < x.ntexts; i++)
+		free(x.texts[i]);
+	free(x.texts);
+	free(x.orig);
+	free(x.prov);
 	return c;
 }
 
@@ -1765,45 +2544,28 @@ conf_load_buffer_whole(const char *name, const char *text, size_t len,
 struct conf *
 conf_load(const char *path, struct diag *d)
 {
-	struct stat st;
 	struct conf *c;
+	const char *why;
 	char *text;
-	int fd;
+	size_t size;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		buf_printf(&d->errors, "%s: cannot open: %s\n", path,
-		    strerror(errno));
+	switch (file_read(path, CONF_FILE_MAX, &text, &size, &why)) {
+	case 0:
+		break;
+	case FILE_OPEN:
+		buf_printf(&d->errors, "%s: cannot open: %s\n", path, why);
 		d->nerrors++;
 		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (uintmax_t)st.st_size > CONF_FILE_MAX) {
+	case FILE_SIZE:
 		buf_printf(&d->errors, "%s: not a regular file under %u MiB\n",
 		    path, CONF_FILE_MAX >> 20);
 		d->nerrors++;
-		close(fd);
+		return NULL;
+	default:
+		buf_printf(&d->errors, "%s: read error: %s\n", path, why);
+		d->nerrors++;
 		return NULL;
 	}
-	size_t size = (size_t)st.st_size, got = 0;
-	text = xmalloc(size + 1);
-	while (got < size) {
-		ssize_t n = read(fd, text + got, size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			buf_printf(&d->errors, "%s: read error: %s\n", path,
-			    n < 0 ? strerror(errno) : "file shrank");
-			d->nerrors++;
-			close(fd);
-			free(text);
-			return NULL;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	text[size] = '\0';
 	c = conf_load_buffer(path, text, size, d);
 	free(text);
 	return c;

@@ -57,6 +57,19 @@ struct mobileconfig_opts {
 	const char *organization;
 };
 
+/* An MTA-STS policy ("mta_sts", RFC 8461). */
+enum sts_mode { STS_ENFORCE, STS_TESTING, STS_NONE };
+
+#define STS_MAX_AGE_MAX 31557600u	/* RFC 8461 3.2: one year */
+
+struct mta_sts {
+	enum sts_mode mode;
+	unsigned long max_age;		/* seconds */
+	const char **mx;		/* may hold %EMAILDOMAIN%, "*." */
+	size_t nmx;			/* 0: the provider's SMTP hosts */
+	const char *tls_rpt;		/* mailto: or https: URI, or NULL */
+};
+
 struct provider {
 	size_t index;
 	const char *id;
@@ -74,6 +87,15 @@ struct provider {
 	struct oauth2 *oauth2;
 	struct mobileconfig_opts mobileconfig;
 	void *cache;			/* owned by site.c: rendered documents */
+	/* Hosting: answers for any address when the Host names one of
+	 * mx_domains; an MTA-STS policy. */
+	const char **mx_domains;
+	size_t nmx_domains;
+	struct mta_sts *mta_sts;
+	bool templated;			/* %EMAILDOMAIN% in a host or URL */
+	/* The answers depend on the domain asked for (templated, MX mode,
+	 * or domains from files): rendered per domain, not once. */
+	bool per_domain;
 };
 
 struct listen_addr {
@@ -101,12 +123,21 @@ struct limits {
 
 #define LIMITS_DEFAULT { 0, 1024, 0, 15, 30, 8 * 1024, 8 * 1024 }
 
-/* Direct HTTPS ("tls"): one certificate for every TLS socket. */
-struct tls_conf {
+/* Direct HTTPS ("tls"): certificates chosen by the client's SNI, and
+ * a default for the rest. */
+struct tls_pair {
 	const char *certificate;	/* PEM chain, leaf first */
+	const char *key;		/* PEM private key */
+};
+
+struct tls_conf {
+	const char *certificate;	/* the default (or NULL): PEM chain */
 	const char *key;		/* PEM private key */
 	uint16_t ports[8];		/* sockets on these ports speak TLS */
 	size_t nports;
+	struct tls_pair *pairs;		/* "certificates" */
+	size_t npairs;
+	const char *certificate_dir;	/* certbot's live/, or NULL */
 	bool session_tickets;		/* resumption offered (default) */
 };
 
@@ -137,6 +168,9 @@ struct conf {
 	bool healthz, metrics;		/* endpoints switched on */
 	struct tls_conf *tls;		/* NULL: plain HTTP only */
 	struct signing_conf *signing;	/* NULL: profiles go unsigned */
+	const char *acme_challenge_dir;	/* http-01 tokens, or NULL */
+	struct dom_slot *mxtab;		/* mx_domains index, as dtab */
+	size_t mxtab_mask;
 };
 
 /* The warnings of the loader, each with a stable name that is printed with
@@ -145,6 +179,7 @@ enum warning {
 	W_HTTP_URL, W_IP_HOST, W_IP_DOMAIN, W_SINGLE_LABEL_DOMAIN,
 	W_LONG_NAME, W_LONG_SHORT_NAME, W_STARTTLS_PORT, W_SSL_PORT,
 	W_PORT_25, W_PLAIN_ONLY, W_REALNAME_USERNAME, W_NO_IMAP,
+	W_MTA_STS_MX, W_MTA_STS_MAX_AGE, W_ACME_DIR,
 	W_COUNT
 };
 
@@ -169,10 +204,17 @@ struct conf *conf_load_buffer(const char *name, const char *text, size_t len,
 struct conf *conf_load_buffer_whole(const char *name, const char *text,
     size_t len, struct diag *d);
 void conf_free(struct conf *c);
+/* With true, the files a config names ("@PATH" domain lists, "include")
+ * are errors, not read: for the fuzzers, which must not wander the file
+ * system. */
+void conf_forbid_files(bool forbid);
 
 /* Finds the provider of a normalised domain: exact match first, then the
  * closest "*.parent" wildcard. */
 struct provider *conf_lookup(const struct conf *c, const char *domain);
+
+/* The provider that declares domain (normalised) in its mx_domains. */
+struct provider *conf_lookup_mx(const struct conf *c, const char *domain);
 
 /* True when addr (AF_INET/AF_INET6 sockaddr) is a trusted proxy. */
 bool conf_is_trusted(const struct conf *c, const struct sockaddr *addr);

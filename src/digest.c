@@ -35,6 +35,20 @@ digest_sha256_b64(const void *data, size_t len, char out[DIGEST_B64_LEN + 1])
 }
 
 void
+digest_sha256_hex(const void *data, size_t len, size_t n, char *out)
+{
+	uint8_t h[32];
+
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, data, len, h) < 0)
+		fatalx("SHA-256 unavailable");
+	for (size_t i = 0; i < n && i < sizeof(h); i++) {
+		*out++ = "0123456789abcdef"[h[i] >> 4];
+		*out++ = "0123456789abcdef"[h[i] & 15];
+	}
+	*out = '\0';
+}
+
+void
 uuid_v5(const uint8_t ns[16], const char *name, char out[UUID_STR_LEN + 1])
 {
 	/* nettle's SHA-1 directly: a context on the stack, where GnuTLS's

@@ -28,6 +28,26 @@ void ep_autodiscover(const struct request *rq, struct reply *rp);
  * /autodiscover/autodiscover.json/v1.0/<address>?Protocol=. */
 void ep_autodiscover_json(const struct request *rq, struct reply *rp);
 
+/* GET /.well-known/mta-sts.txt on mta-sts.<domain>: the MTA-STS policy. */
+void ep_mta_sts(const struct request *rq, struct reply *rp);
+/* GET /.well-known/acme-challenge/<token>: from acme_challenge_dir. */
+void ep_acme(const struct request *rq, struct reply *rp);
+
+/* What a request is about: its provider, and the domain the answer is
+ * for (the address's, or the one the Host names). */
+struct target {
+	const struct provider *p;
+	struct email em;		/* when have_email */
+	bool have_email;
+	char domain[DOMAIN_MAX + 1];
+};
+
+/* As find_provider(), with the domain. A provider that declares the
+ * Host's domain (autoconfig.<d>, or <d>) in its mx_domains answers for
+ * an address no provider serves, and for a request without an address. */
+const struct provider *find_target(const struct request *rq,
+    struct reply *rp, const char *param, struct target *t);
+
 /* Finds the provider for a request: from the address in the query
  * parameter param when present (em filled, *have_email set), else from the
  * Host header. On failure fills rp (400 bad address, 404 unknown domain)
@@ -35,7 +55,8 @@ void ep_autodiscover_json(const struct request *rq, struct reply *rp);
 const struct provider *find_provider(const struct request *rq,
     struct reply *rp, const char *param, struct email *em, bool *have_email);
 
-/* The provider of an already parsed address, or NULL with a 404 in rp. */
+/* The provider of an already parsed address (or the MX hosting provider
+ * the Host names), or NULL with a 404 in rp. */
 const struct provider *find_provider_by_email(const struct request *rq,
     struct reply *rp, const struct email *em);
 

@@ -6,13 +6,12 @@
 void
 ep_autoconfig(const struct request *rq, struct reply *rp)
 {
-	const struct provider *p;
-	struct email em;
-	bool have_email;
+	struct target t;
 
-	/* The document is the same for every user of a provider: the client
-	 * substitutes the placeholders. */
-	p = find_provider(rq, rp, "emailaddress", &em, &have_email);
-	if (p != NULL)
-		reply_blob(rp, 200, &site_pcache(rq->site, p)->autoconfig);
+	/* The document is the same for every user of a provider (or of a
+	 * domain, for hosting providers): the client substitutes the
+	 * placeholders. */
+	if (find_target(rq, rp, "emailaddress", &t) != NULL)
+		reply_blob(rp, 200, site_doc(rq->site, t.p, DDOC_AUTOCONFIG,
+		    t.domain));
 }

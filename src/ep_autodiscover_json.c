@@ -27,8 +27,8 @@ ep_autodiscover_json(const struct request *rq, struct reply *rp)
 	const char *proto = request_query(rq, "Protocol");
 	const char *addr = NULL, *why;
 	const struct provider *p;
-	struct email em;
-	bool have_email;
+	struct target t;
+	const char *domain;
 	struct buf base = { 0 };
 
 	/* /autodiscover/autodiscover.json/v1.0/<address>, in any case. */
@@ -37,15 +37,18 @@ ep_autodiscover_json(const struct request *rq, struct reply *rp)
 	rp->activesync = proto != NULL &&
 	    ascii_strcasecmp(proto, "ActiveSync") == 0;
 	if (addr != NULL && addr[0] != '\0') {
-		if (email_parse(addr, strlen(addr), &em, &why) < 0) {
+		if (email_parse(addr, strlen(addr), &t.em, &why) < 0) {
 			reply_text(rp, 400, "invalid address: %s", why);
 			rp->outcome = OUTCOME_BAD_ADDRESS;
 			return;
 		}
-		reply_email(rp, em.addr);
-		p = find_provider_by_email(rq, rp, &em);
-	} else
-		p = find_provider(rq, rp, "Email", &em, &have_email);
+		reply_email(rp, t.em.addr);
+		p = find_provider_by_email(rq, rp, &t.em);
+		domain = t.em.domain;
+	} else {
+		p = find_target(rq, rp, "Email", &t);
+		domain = t.domain;
+	}
 	if (p == NULL)
 		return;
 
@@ -68,7 +71,8 @@ ep_autodiscover_json(const struct request *rq, struct reply *rp)
 		reply_header(rp, "Cache-Control", "private, no-store");
 		reply_header(rp, "Vary", "Host");
 	} else if (rp->activesync && p->activesync != NULL)
-		reply_blob(rp, 200, &site_pcache(rq->site, p)->ad_json_eas);
+		reply_blob(rp, 200, site_doc(rq->site, p, DDOC_AD_JSON_EAS,
+		    domain));
 	else {
 		/* A protocol this provider does not offer. */
 		json_reply(rp, 400, render_ad_json_error(proto ? proto : "",

@@ -3,6 +3,7 @@
 #include "endpoints.h"
 #include "metrics.h"
 #include "site.h"
+#include "tls.h"
 
 void
 ep_metrics(const struct request *rq, struct reply *rp)
@@ -14,5 +15,6 @@ ep_metrics(const struct request *rq, struct reply *rp)
 	rp->status = 200;
 	rp->ctype = "text/plain; version=0.0.4; charset=utf-8";
 	metrics_render(&rp->body);
+	tls_metrics(&rp->body);
 	reply_header(rp, "Cache-Control", "no-store");
 }

@@ -4,6 +4,7 @@
 #include "render.h"
 #include "signer.h"
 #include "site.h"
+#include "view.h"
 
 void
 ep_mobileconfig(const struct request *rq, struct reply *rp)
@@ -40,9 +41,17 @@ ep_mobileconfig(const struct request *rq, struct reply *rp)
 		/* Pre-rendered for the provider, filled in for the user. */
 		mobileconfig_values(p, &em, uuids, &v);
 		splice_fill(sp, &v, &rp->body);
-	} else if (render_mobileconfig(p, &em, &rp->body) < 0) {
-		reply_text(rp, 500, "cannot render the profile");
-		return;
+	} else {
+		struct provider_view pv;
+		int r;
+
+		provider_view(p, em.domain, &pv);
+		r = render_mobileconfig(&pv.p, &em, &rp->body);
+		provider_view_free(&pv);
+		if (r < 0) {
+			reply_text(rp, 500, "cannot render the profile");
+			return;
+		}
 	}
 	if (rq->site->signer != NULL) {
 		struct buf der = { 0 };

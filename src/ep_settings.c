@@ -10,6 +10,7 @@
 #include "endpoints.h"
 #include "render.h"
 #include "site.h"
+#include "view.h"
 
 static pthread_once_t csp_once = PTHREAD_ONCE_INIT;
 static char csp[256];
@@ -61,15 +62,22 @@ ep_settings(const struct request *rq, struct reply *rp)
 {
 	const char *addr = request_query(rq, "emailaddress");
 	struct settings_view v = { 0 };
-	struct email em;
-	bool have_email, html;
+	struct provider_view pv = { .r = NULL };
+	struct target t;
+	const struct provider *p;
+	bool html;
 	char *error = NULL;
 	unsigned int status = 200;
 
 	html = accepts_html(request_header(rq, "Accept"));
-	v.p = find_provider(rq, rp, "emailaddress", &em, &have_email);
-	if (have_email && v.p != NULL)
-		v.em = &em;
+	p = v.p = find_target(rq, rp, "emailaddress", &t);
+	if (t.have_email && v.p != NULL)
+		v.em = &t.em;
+	/* The page as the domain asked for sees the provider. */
+	if (p != NULL) {
+		provider_view(p, t.domain, &pv);
+		v.p = &pv.p;
+	}
 	if (addr != NULL && addr[0] != '\0')
 		v.typed = addr;
 	/* Without an address, the form is the answer, whatever the Host. */
@@ -99,15 +107,15 @@ ep_settings(const struct request *rq, struct reply *rp)
 		rp->ctype = "text/html; charset=utf-8";
 		reply_header(rp, "Content-Security-Policy", "%s", csp);
 	} else {
-		const struct splice *sp = v.p != NULL && v.em != NULL &&
+		const struct splice *sp = p != NULL && v.em != NULL &&
 		    v.error == NULL ?
-		    &site_pcache(rq->site, v.p)->settings_text : NULL;
+		    &site_pcache(rq->site, p)->settings_text : NULL;
 
 		/* curl's page for an address: pre-rendered per provider. */
 		if (sp != NULL && sp->data != NULL) {
 			struct splice_values sv;
 
-			splice_address_values(&em, &sv);
+			splice_address_values(&t.em, &sv);
 			splice_fill(sp, &sv, &rp->body);
 		} else
 			render_settings_text(&v, &rp->body);
@@ -115,5 +123,6 @@ ep_settings(const struct request *rq, struct reply *rp)
 	}
 	reply_header(rp, "Vary", "Accept, User-Agent");
 	reply_header(rp, "Referrer-Policy", "no-referrer");
+	provider_view_free(&pv);
 	free(error);
 }

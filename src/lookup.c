@@ -1,17 +1,43 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "conf.h"
 #include "endpoints.h"
 #include "site.h"
 
+/* The provider declaring the Host's domain (autoconfig.<d> or <d>) as an
+ * MX domain; its name in dom. */
+static const struct provider *
+mx_provider(const struct request *rq, char dom[DOMAIN_MAX + 1])
+{
+	const struct conf *c = rq->site->conf;
+	const char *host = request_header(rq, "Host"), *stripped;
+	const struct provider *p = NULL;
+
+	if (c->mxtab == NULL || host == NULL ||
+	    host_to_domain(host, dom, DOMAIN_MAX + 1) < 0)
+		return NULL;
+	if ((stripped = domain_strip_service_label(dom)) != NULL &&
+	    (p = conf_lookup_mx(c, stripped)) != NULL)
+		memmove(dom, stripped, strlen(stripped) + 1);
+	else
+		p = conf_lookup_mx(c, dom);
+	return p;
+}
+
 const struct provider *
 find_provider_by_email(const struct request *rq, struct reply *rp,
     const struct email *em)
 {
 	const struct provider *p = conf_lookup(rq->site->conf, em->domain);
+	char dom[DOMAIN_MAX + 1];
 
+	/* MX hosting: the customer's domain is listed nowhere, the Host
+	 * names the hoster. */
+	if (p == NULL)
+		p = mx_provider(rq, dom);
 	if (p == NULL) {
 		reply_text(rp, 404, "no provider serves the domain %s",
 		    em->domain);
@@ -22,31 +48,33 @@ find_provider_by_email(const struct request *rq, struct reply *rp,
 }
 
 const struct provider *
-find_provider(const struct request *rq, struct reply *rp, const char *param,
-    struct email *em, bool *have_email)
+find_target(const struct request *rq, struct reply *rp, const char *param,
+    struct target *t)
 {
 	const struct conf *c = rq->site->conf;
 	const char *addr = param ? request_query(rq, param) : NULL;
 	const char *host, *why, *stripped;
 	const struct provider *p = NULL;
-	char dom[DOMAIN_MAX + 1];
+	char *dom = t->domain;
 
-	*have_email = false;
+	t->have_email = false;
+	t->p = NULL;
 	if (addr != NULL && addr[0] != '\0') {
-		if (email_parse_query(addr, strlen(addr), em, &why) < 0) {
+		if (email_parse_query(addr, strlen(addr), &t->em, &why) < 0) {
 			reply_text(rp, 400, "invalid %s: %s", param, why);
 			rp->outcome = OUTCOME_BAD_ADDRESS;
 			return NULL;
 		}
-		*have_email = true;
+		t->have_email = true;
+		memcpy(dom, t->em.domain, strlen(t->em.domain) + 1);
 		/* For the access log: only an address that is valid. */
-		reply_email(rp, em->addr);
-		return find_provider_by_email(rq, rp, em);
+		reply_email(rp, t->em.addr);
+		return t->p = find_provider_by_email(rq, rp, &t->em);
 	}
 	/* No address (Thunderbird for Android, K-9, KMail, Geary): the
 	 * domain comes from the Host, autoconfig.example.com → example.com. */
 	host = request_header(rq, "Host");
-	if (host == NULL || host_to_domain(host, dom, sizeof(dom)) < 0) {
+	if (host == NULL || host_to_domain(host, dom, DOMAIN_MAX + 1) < 0) {
 		reply_text(rp, 404, "no email address given and the Host "
 		    "header names no domain");
 		rp->outcome = OUTCOME_MISSING_ADDRESS;
@@ -54,16 +82,33 @@ find_provider(const struct request *rq, struct reply *rp, const char *param,
 	}
 	stripped = domain_strip_service_label(dom);
 	if (stripped != NULL && (p = conf_lookup(c, stripped)) != NULL)
-		reply_domain(rp, stripped);
-	else if ((p = conf_lookup(c, dom)) != NULL)
-		reply_domain(rp, dom);
+		memmove(dom, stripped, strlen(stripped) + 1);
+	else if ((p = conf_lookup(c, dom)) == NULL)
+		p = mx_provider(rq, dom);
 	if (p == NULL) {
 		reply_domain(rp, stripped != NULL ? stripped : dom);
 		reply_text(rp, 404, "no provider serves the domain %s",
 		    rp->domain);
 		rp->outcome = OUTCOME_UNKNOWN_DOMAIN;
-	} else
+	} else {
+		reply_domain(rp, dom);
 		rp->provider = p->id;
+	}
+	return t->p = p;
+}
+
+const struct provider *
+find_provider(const struct request *rq, struct reply *rp, const char *param,
+    struct email *em, bool *have_email)
+{
+	struct target t;
+	const struct provider *p = find_target(rq, rp, param, &t);
+
+	*have_email = t.have_email;
+	if (t.have_email) {
+		*em = t.em;
+		em->domain = em->addr + (t.em.domain - t.em.addr);
+	}
 	return p;
 }
 

@@ -21,6 +21,7 @@
 #include "site.h"
 #include "tls.h"
 #include "verbs.h"
+#include "view.h"
 #include "worker.h"
 
 #ifndef AUTOCONFD_CONF
@@ -70,7 +71,8 @@ usage(FILE *f)
 "Verbs:\n"
 "  dns DOMAIN           print the DNS records to publish for DOMAIN (zone\n"
 "                       file lines: autoconfig/autodiscover names, RFC 6186\n"
-"                       SRV, _autodiscover._tcp, the PACC TXT digest)\n"
+"                       SRV, _autodiscover._tcp, the PACC TXT digest, the\n"
+"                       MTA-STS and TLS-RPT records)\n"
 "  show ADDRESS         what each client family configures for ADDRESS,\n"
 "                       from the config: incoming and outgoing server,\n"
 "                       the URL it fetches first, works, fallback or fails\n"
@@ -210,9 +212,11 @@ reload(const char *path)
 {
 	struct site *s, *old;
 	struct tls_creds *creds;
+	struct timespec t0, t1;
 	uint64_t gen;
 
 	log_info("reloading %s", path);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	s = load_site(path, &creds);
 	if (s == NULL) {
 		old = site_acquire();
@@ -248,8 +252,11 @@ reload(const char *path)
 	metrics_reload(true, s->generation);
 	notify("READY=1\nSTATUS=serving %zu providers, config generation "
 	    "%llu", s->conf->nproviders, (unsigned long long)s->generation);
-	log_info("loaded %s: generation %llu, %zu providers, %zu domains",
-	    path, (unsigned long long)s->generation, s->conf->nproviders,
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_info("loaded %s in %.3f s: generation %llu, %zu providers, %zu "
+	    "domains", path, (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+	    (unsigned long long)s->generation, s->conf->nproviders,
 	    count_domains(s->conf));
 }
 
@@ -279,11 +286,20 @@ dns_verb(const char *path, const char *arg)
 	if (p == NULL)
 		fprintf(stderr, "autoconfd: dns: no provider in %s serves %s\n",
 		    path, dom);
-	else if (render_dns(c, p, dom, &out) < 0)
-		fprintf(stderr, "autoconfd: dns: cannot render the records\n");
 	else {
-		fwrite(out.data, 1, out.len, stdout);
-		rc = fflush(stdout) == 0 ? 0 : 1;
+		/* As the domain's answers see the provider: the PACC and
+		 * MTA-STS digests are of what is served for it. */
+		struct provider_view v;
+
+		provider_view(p, dom, &v);
+		if (render_dns(c, &v.p, dom, &out) < 0)
+			fprintf(stderr, "autoconfd: dns: cannot render the "
+			    "records\n");
+		else {
+			fwrite(out.data, 1, out.len, stdout);
+			rc = fflush(stdout) == 0 ? 0 : 1;
+		}
+		provider_view_free(&v);
 	}
 	buf_free(&out);
 	conf_free(c);

@@ -21,6 +21,15 @@ int render_pacc(const struct provider *p, struct buf *out);
  * standard port (993, 995, 465), or NULL. */
 const struct server *pacc_server(const struct provider *p, enum proto proto);
 
+/* The MTA-STS policy of p (RFC 8461 3.2: CRLF-terminated lines, version
+ * first); -1 if p has no "mta_sts". Its mx lines are the policy's, or the
+ * provider's SMTP hosts. */
+int render_mta_sts(const struct provider *p, struct buf *out);
+/* The id of the _mta-sts TXT record (1-32 letters and digits): from a
+ * digest of the policy, so that it changes whenever the policy does. */
+#define MTA_STS_ID_LEN 32
+void mta_sts_id(const char *policy, size_t len, char id[MTA_STS_ID_LEN + 1]);
+
 /* The zone-file records an admin publishes for domain (served by p). */
 int render_dns(const struct conf *c, const struct provider *p,
     const char *domain, struct buf *out);

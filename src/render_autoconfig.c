@@ -159,6 +159,14 @@ render_autoconfig(const struct provider *p, struct buf *out)
 	}
 	if (ndom == 0)
 		xmlw_text_elem(&w, "domain", p->id);
+	/* draft-06: the MX domains the file is also for. Thunderbird skips
+	 * a <domain> with an attribute and needs the plain one above. */
+	for (i = 0; i < p->nmx_domains; i++) {
+		xmlw_start(&w, "domain");
+		xmlw_attr(&w, "purpose", "mx");
+		xmlw_text(&w, p->mx_domains[i]);
+		xmlw_end(&w);
+	}
 	xmlw_text_elem(&w, "displayName", p->name);
 	xmlw_text_elem(&w, "displayShortName", p->short_name);
 	/* Incoming before outgoing, each in the admin's preference order.

@@ -75,7 +75,10 @@ protocol(struct xmlw *w, const struct server *s, struct splice *sp)
 {
 	xmlw_start(w, "Protocol");
 	xmlw_text_elem(w, "Type", type_name(s->proto));
-	xmlw_text_elem(w, "Server", s->host);
+	/* mail.%EMAILDOMAIN%: a hole for the domain. */
+	xmlw_start(w, "Server");
+	template_text(w, s->host, sp);
+	xmlw_end(w);
 	xmlw_uint_elem(w, "Port", s->port);
 	xmlw_text_elem(w, "DomainRequired", "off");
 	/* A login that needs the user's name is unknown here: no element,
@@ -174,8 +177,12 @@ render_ad_mobilesync(const struct provider *p, struct splice *sp)
 	xmlw_start(&w, "Settings");
 	xmlw_start(&w, "Server");
 	xmlw_text_elem(&w, "Type", "MobileSync");
-	xmlw_text_elem(&w, "Url", p->activesync);
-	xmlw_text_elem(&w, "Name", p->activesync);
+	xmlw_start(&w, "Url");
+	template_text(&w, p->activesync, sp);
+	xmlw_end(&w);
+	xmlw_start(&w, "Name");
+	template_text(&w, p->activesync, sp);
+	xmlw_end(&w);
 	xmlw_end(&w);	/* Server */
 	xmlw_end(&w);	/* Settings */
 	xmlw_end(&w);	/* Action */

@@ -250,6 +250,52 @@ explain_idns(struct buf *out, const struct provider *p, const char *domain,
 	}
 }
 
+/* Thunderbird asks autoconfig.<MX domain> after an MX lookup: those names
+ * answer for every customer domain. */
+static void
+mx_hosting(struct buf *out, const struct provider *p, const char *host)
+{
+	if (p->nmx_domains == 0)
+		return;
+	buf_puts(out, "\n; MX hosting: clients that look up the MX of a "
+	    "domain ask these names, once\n; for all the domains whose MX "
+	    "is there\n");
+	for (size_t i = 0; i < p->nmx_domains; i++)
+		cname(out, "autoconfig", p->mx_domains[i], host);
+}
+
+/* MTA-STS (RFC 8461) and TLS-RPT (RFC 8460); domain as zone text. */
+static int
+mta_sts(struct buf *out, const struct provider *p, const char *domain,
+    const char *host)
+{
+	char id[MTA_STS_ID_LEN + 1];
+	struct buf policy = { 0 }, txt = { 0 };
+
+	if (p->mta_sts == NULL)
+		return 0;
+	if (render_mta_sts(p, &policy) < 0) {
+		buf_free(&policy);
+		return -1;
+	}
+	mta_sts_id(policy.data, policy.len, id);
+	buf_free(&policy);
+	buf_printf(out, "\n; MTA-STS: the policy at https://mta-sts.%s/"
+	    ".well-known/mta-sts.txt\n; (a certificate for that name); "
+	    "the id follows the policy: publish it again\n; after every "
+	    "change to it\n", domain);
+	cname(out, "mta-sts", domain, host);
+	buf_printf(&txt, "v=STSv1; id=%s", id);
+	txt_record(out, "_mta-sts", domain, txt.data);
+	if (p->mta_sts->tls_rpt != NULL) {
+		txt.len = 0;
+		buf_printf(&txt, "v=TLSRPTv1; rua=%s", p->mta_sts->tls_rpt);
+		txt_record(out, "_smtp._tls", domain, txt.data);
+	}
+	buf_free(&txt);
+	return 0;
+}
+
 int
 render_dns(const struct conf *c, const struct provider *p,
     const char *domain, struct buf *out)
@@ -260,6 +306,7 @@ render_dns(const struct conf *c, const struct provider *p,
 	bool https = false, known;
 	const char *dn;
 	bool ddd;
+	int r;
 
 	if (render_pacc(p, &pacc) < 0) {
 		buf_free(&pacc);
@@ -320,6 +367,8 @@ render_dns(const struct conf *c, const struct provider *p,
 	buf_printf(&pacc, "v=UAAC1; a=sha256; d=%s", digest);
 	txt_record(out, "_ua-auto-config", dn, pacc.data);
 	buf_free(&pacc);
+	mx_hosting(out, p, known ? host : NULL);
+	r = mta_sts(out, p, dn, known ? host : NULL);
 	buf_free(&dz);
-	return 0;
+	return r;
 }

@@ -12,6 +12,7 @@
 
 #include "digest.h"
 #include "render.h"
+#include "view.h"
 #include "xmlw.h"
 
 /* The namespace of this project's profile UUIDs (random, fixed forever:
@@ -336,9 +337,15 @@ static int
 render_for(const void *arg, struct splice_user *u, struct buf *out)
 {
 	const struct provider *p = arg;
+	struct provider_view v;
+	int r;
 
 	mobileconfig_values(p, &u->em, u->uuid, &u->v);
-	return render_mobileconfig(p, &u->em, out);
+	/* Host names with %EMAILDOMAIN% hold the stand-in's domain: holes. */
+	provider_view(p, u->em.domain, &v);
+	r = render_mobileconfig(&v.p, &u->em, out);
+	provider_view_free(&v);
+	return r;
 }
 
 int

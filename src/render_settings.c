@@ -10,6 +10,7 @@
 
 #include "email.h"
 #include "render.h"
+#include "view.h"
 
 /* Inline only (no external assets); its hash goes into the CSP. Colours
  * come from variables that a dark scheme swaps. Under 40rem (a phone) the
@@ -456,11 +457,16 @@ render_settings_text(const struct settings_view *v, struct buf *out)
 static int
 text_for(const void *arg, struct splice_user *u, struct buf *out)
 {
-	struct settings_view v = { .p = arg, .em = &u->em,
-	    .typed = u->em.addr };
+	struct provider_view pv;
+	struct settings_view v = { .em = &u->em, .typed = u->em.addr };
+	int r;
 
 	splice_address_values(&u->em, &u->v);
-	return render_settings_text(&v, out);
+	provider_view(arg, u->em.domain, &pv);
+	v.p = &pv.p;
+	r = render_settings_text(&v, out);
+	provider_view_free(&pv);
+	return r;
 }
 
 int

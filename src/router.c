@@ -26,6 +26,11 @@ static const struct route routes[] = {
 	    ep_pacc, "pacc", CROUTE_PACC },
 	{ "/.well-known/user-agent-configuration", M_GET | M_HEAD, false,
 	    ep_pacc, "pacc", CROUTE_PACC },
+	/* Not mail clients': mail servers (MTA-STS) and CAs (ACME). */
+	{ "/.well-known/mta-sts.txt", M_GET | M_HEAD, false, ep_mta_sts,
+	    "mta-sts", CROUTE_NONE },
+	{ "/.well-known/acme-challenge/*", M_GET | M_HEAD, false, ep_acme,
+	    "acme", CROUTE_NONE },
 	{ "/healthz", M_GET | M_HEAD, false, ep_healthz, "healthz",
 	    CROUTE_NONE },
 	{ "/metrics", M_GET | M_HEAD, false, ep_metrics, "metrics",

@@ -4,7 +4,9 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #ifdef __GLIBC__
 #include <malloc.h>		/* malloc_trim() */
@@ -12,10 +14,12 @@
 
 #include <microhttpd.h>
 
+#include "domcache.h"
 #include "log.h"
 #include "render.h"
 #include "signer.h"
 #include "site.h"
+#include "view.h"
 
 
 void
@@ -72,6 +76,8 @@ static const struct {
 	    "PACC document" },
 	{ offsetof(struct pcache, ad_json_eas), render_ad_json_activesync,
 	    "application/json; charset=utf-8", "Autodiscover v2 ActiveSync answer" },
+	/* Rendered per domain only. */
+	{ 0, render_mta_sts, "text/plain", "MTA-STS policy" },
 };
 
 static struct blob *
@@ -108,8 +114,10 @@ pcache_free(struct pcache *pc)
 {
 	if (pc == NULL)
 		return;
-	for (size_t k = 0; k < ARRAY_LEN(static_docs); k++)
+	for (size_t k = 0; k < DDOC_SPLICED; k++) {
 		blob_free(pcache_blob(pc, k));
+		splice_free(&pc->by_domain[k]);
+	}
 	for (size_t k = 0; k < ARRAY_LEN(spliced_docs); k++)
 		splice_free(pcache_splice(pc, k));
 	free(pc);
@@ -128,6 +136,74 @@ render_failed(const struct conf *c, const struct provider *p,
 		    p->index, what);
 }
 
+struct for_domain {
+	const struct provider *p;
+	int (*render)(const struct provider *, struct buf *);
+};
+
+/* Renders a document for the stand-in user's domain alone. */
+static int
+render_for_domain(const void *arg, struct splice_user *u, struct buf *out)
+{
+	const struct for_domain *fd = arg;
+	struct provider_view v;
+	int r;
+
+	memset(&u->v, 0, sizeof(u->v));
+	u->v.s[HOLE_DOMAIN] = u->em.domain;
+	u->v.len[HOLE_DOMAIN] = strlen(u->em.domain);
+	provider_view(fd->p, u->em.domain, &v);
+	r = fd->render(&v.p, out);
+	provider_view_free(&v);
+	return r;
+}
+
+/* Document k of a provider rendered per domain, with holes for it. */
+static int
+render_by_domain(struct splice *sp, const struct provider *p, size_t k)
+{
+	struct for_domain fd = { p, static_docs[k].render };
+
+	/* Unescaped: a domain has nothing to escape, in XML or JSON. */
+	return splice_build(sp, render_for_domain, &fd, true);
+}
+
+const struct blob *
+site_doc(const struct site *s, const struct provider *p, enum ddoc kind,
+    const char *domain)
+{
+	static const struct blob none;
+	const struct pcache *pc = site_pcache(s, p);
+	const struct blob *b;
+	struct buf out = { 0 };
+	int r = 0;
+
+	if (!p->per_domain && kind < DDOC_SPLICED)
+		return pcache_blob((struct pcache *)(uintptr_t)pc, kind);
+	if ((b = domcache_get(s->serial, p->index, (int)kind, domain)) != NULL)
+		return b;
+	if (kind < DDOC_SPLICED && pc->by_domain[kind].data != NULL) {
+		struct splice_values v = { 0 };
+
+		v.s[HOLE_DOMAIN] = domain;
+		v.len[HOLE_DOMAIN] = strlen(domain);
+		splice_fill(&pc->by_domain[kind], &v, &out);
+	} else {
+		struct provider_view v;
+
+		provider_view(p, domain, &v);
+		r = static_docs[kind].render(&v.p, &out);
+		provider_view_free(&v);
+	}
+	if (r < 0) {
+		buf_free(&out);
+		return &none;
+	}
+	size_t len = out.len;
+	return domcache_put(s->serial, p->index, (int)kind, domain,
+	    buf_steal(&out), len, static_docs[kind].ctype);
+}
+
 /* Renders every document of p; one that fails has no response (or no
  * data), and its name goes to d if given, else to the log. Returns the
  * number of failures. */
@@ -138,9 +214,10 @@ pcache_render(const struct conf *c, const struct provider *p,
 	struct pcache *pc = xcalloc(1, sizeof(*pc));
 	int failed = 0;
 
-	for (size_t k = 0; k < ARRAY_LEN(static_docs); k++) {
-		if (render_blob(pcache_blob(pc, k), static_docs[k].render, p,
-		    static_docs[k].ctype) == 0)
+	for (size_t k = 0; k < DDOC_SPLICED; k++) {
+		if (p->per_domain ? render_by_domain(&pc->by_domain[k], p, k) ==
+		    0 : render_blob(pcache_blob(pc, k), static_docs[k].render,
+		    p, static_docs[k].ctype) == 0)
 			continue;
 		failed++;
 		render_failed(c, p, d, static_docs[k].what);
@@ -158,9 +235,11 @@ pcache_render(const struct conf *c, const struct provider *p,
 struct site *
 site_new(struct conf *c, struct diag *d)
 {
+	static atomic_uint_fast64_t serials;
 	struct site *s = xcalloc(1, sizeof(*s));
 
 	s->conf = c;
+	s->serial = atomic_fetch_add(&serials, 1) + 1;
 	s->pc = xcalloc(c->nproviders, sizeof(*s->pc));
 	if (c->signing != NULL &&
 	    (s->signer = signer_new(c->signing, c->path, d)) == NULL) {

@@ -19,11 +19,20 @@ struct blob {
 	struct MHD_Response *resp;
 };
 
+/* The documents of providers rendered per domain (provider.per_domain):
+ * the first three are the per-provider blobs of struct pcache, in order. */
+enum ddoc { DDOC_AUTOCONFIG, DDOC_PACC, DDOC_AD_JSON_EAS, DDOC_MTA_STS,
+	DDOC_COUNT };
+#define DDOC_SPLICED 3
+
 /* Per-provider documents that do not depend on the user. */
 struct pcache {
 	struct blob autoconfig;
 	struct blob pacc;
 	struct blob ad_json_eas;	/* v2 ActiveSync; empty without one */
+	/* Rendered per domain instead, these three with holes for it
+	 * (data NULL: rendered for each domain from a provider_view). */
+	struct splice by_domain[DDOC_SPLICED];
 	/* Per-user documents: filled with the address per request. */
 	struct splice ad_outlook;	/* Autodiscover POX, Outlook 2006a */
 	struct splice ad_mobilesync;	/* empty without "activesync" */
@@ -42,6 +51,7 @@ struct site {
 	 * same for every user of every provider. */
 	struct blob ad_json_v1;
 	uint64_t generation;
+	uint64_t serial;		/* unique per site, for caches */
 };
 
 /* A site for c (taken over); its documents are rendered on first use.
@@ -74,6 +84,13 @@ site_pcache(const struct site *s, const struct provider *p)
 
 	return pc != NULL ? pc : site_render(s, p);
 }
+
+/* The document kind of provider p for domain (normalised): the provider's
+ * own blob when it is not rendered per domain, else one rendered for the
+ * domain (domcache.h: valid until the thread asks for another). A blob
+ * without a response (reply_blob() answers 500) if it cannot be rendered. */
+const struct blob *site_doc(const struct site *s, const struct provider *p,
+    enum ddoc kind, const char *domain);
 
 /* Builds a blob (and its MHD response) from bytes; takes data (malloc'd). */
 void blob_init(struct blob *b, char *data, size_t len, const char *ctype);

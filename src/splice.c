@@ -154,8 +154,8 @@ splice_build(struct splice *sp, int (*render)(const void *arg,
 	splice_find(sp, buf_steal(&doc[0]), len, &u[0].v);
 	sp->raw = raw;
 	splice_fill(sp, &u[1].v, &check);
-	if (check.len != doc[1].len ||
-	    memcmp(check.data, doc[1].data, check.len) != 0)
+	if (check.len != doc[1].len || (check.len > 0 &&
+	    memcmp(check.data, doc[1].data, check.len) != 0))
 		splice_free(sp);
 	buf_free(&check);
 	buf_free(&doc[1]);

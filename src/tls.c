@@ -11,31 +11,29 @@
 
 #include <gnutls/abstract.h>
 #include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <microhttpd.h>
 
+#include "email.h"
 #include "log.h"
 #include "worker.h"
 #include "tls.h"
+#include "tls_store.h"
 
-#define CHAIN_MAX 8
-
-struct tls_creds {
-	gnutls_pcert_st pcert[CHAIN_MAX];
-	unsigned int npcert;
-	gnutls_privkey_t key;
-	unsigned int refs;		/* under lock */
-	bool tickets;			/* tls.session_tickets */
-};
-
-/* The credentials new handshakes get. A session keeps pointers into the
- * ones it was given for as long as it lives, so each connection holds a
- * reference (taken in the certificate callback, given back when the
- * connection closes), and publishing gives up the publisher's: the last
- * one out frees them. A lock, not atomics alone: taking a reference must
- * not race with the last release. Once per handshake, it is never hot. */
+/* The credentials new handshakes get: a store of certificates, chosen
+ * from per handshake by the client's SNI (tls_store.h). A session keeps
+ * pointers into the store it was given for as long as it lives, so each
+ * connection holds a reference (taken in the certificate callback, given
+ * back when the connection closes), and publishing gives up the
+ * publisher's: the last one out frees them. A lock, not atomics alone:
+ * taking a reference must not race with the last release. Once per
+ * handshake, it is never hot. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tls_creds *current;
+
+/* The expiry metric of the certificates published, rendered at publish:
+ * /metrics never looks into a store a reload may free. */
+static pthread_mutex_t expiry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct buf expiry;
 
 /* The session ticket key (RFC 5077 tickets, TLS 1.3 PSK resumption):
  * made once per process, kept across reloads so that resumption survives
@@ -54,95 +52,19 @@ tls_supported(void)
 void
 tls_free(struct tls_creds *c)
 {
-	if (c == NULL)
-		return;
-	for (unsigned int i = 0; i < c->npcert; i++)
-		gnutls_pcert_deinit(&c->pcert[i]);
-	if (c->key != NULL)
-		gnutls_privkey_deinit(c->key);
-	free(c);
-}
-
-static void
-fail(struct diag *d, const char *conf_path, const char *key,
-    const char *file, const char *why)
-{
-	buf_printf(&d->errors, "%s: tls.%s: %s: %s\n", conf_path, key, file,
-	    why);
-	d->nerrors++;
-}
-
-/* The DER public key of a certificate or a private key, to compare. */
-static int
-pubkey_der(gnutls_pubkey_t pk, gnutls_datum_t *out)
-{
-	return gnutls_pubkey_export2(pk, GNUTLS_X509_FMT_DER, out);
-}
-
-static bool
-key_matches(struct tls_creds *c)
-{
-	gnutls_pubkey_t pk;
-	gnutls_datum_t a = { NULL, 0 }, b = { NULL, 0 };
-	bool same = false;
-
-	if (gnutls_pubkey_init(&pk) < 0)
-		return false;
-	if (gnutls_pubkey_import_privkey(pk, c->key, 0, 0) == 0 &&
-	    pubkey_der(pk, &a) == 0 && pubkey_der(c->pcert[0].pubkey, &b) == 0)
-		same = a.size == b.size && memcmp(a.data, b.data, a.size) == 0;
-	gnutls_free(a.data);
-	gnutls_free(b.data);
-	gnutls_pubkey_deinit(pk);
-	return same;
+	tls_store_free(c);
 }
 
 struct tls_creds *
 tls_load(const char *conf_path, const struct tls_conf *t, struct diag *d)
 {
-	struct tls_creds *c = xcalloc(1, sizeof(*c));
-	gnutls_datum_t data = { NULL, 0 };
-	int r;
+	struct tls_creds *c = tls_store_load(conf_path, t, d);
 
-	if ((r = gnutls_load_file(t->certificate, &data)) < 0) {
-		fail(d, conf_path, "certificate", t->certificate,
-		    "cannot read the file");
-		goto bad;
+	if (c != NULL) {
+		c->refs = 1;
+		c->tickets = t->session_tickets;
 	}
-	c->npcert = CHAIN_MAX;
-	r = gnutls_pcert_list_import_x509_raw(c->pcert, &c->npcert, &data,
-	    GNUTLS_X509_FMT_PEM, 0);
-	gnutls_free(data.data);
-	if (r < 0 || c->npcert == 0) {
-		c->npcert = 0;
-		fail(d, conf_path, "certificate", t->certificate,
-		    r < 0 ? gnutls_strerror(r) : "no certificate in the file");
-		goto bad;
-	}
-	if ((r = gnutls_load_file(t->key, &data)) < 0) {
-		fail(d, conf_path, "key", t->key, "cannot read the file");
-		goto bad;
-	}
-	if ((r = gnutls_privkey_init(&c->key)) == 0)
-		r = gnutls_privkey_import_x509_raw(c->key, &data,
-		    GNUTLS_X509_FMT_PEM, NULL, 0);
-	gnutls_memset(data.data, 0, data.size);
-	gnutls_free(data.data);
-	if (r < 0) {
-		fail(d, conf_path, "key", t->key, gnutls_strerror(r));
-		goto bad;
-	}
-	if (!key_matches(c)) {
-		fail(d, conf_path, "key", t->key,
-		    "does not match the certificate");
-		goto bad;
-	}
-	c->refs = 1;
-	c->tickets = t->session_tickets;
 	return c;
-bad:
-	tls_free(c);
-	return NULL;
 }
 
 void
@@ -159,6 +81,27 @@ tls_creds_release(struct tls_creds *c)
 		tls_free(c);
 }
 
+/* One line per certificate, labelled with its first name; where two have
+ * that name, the one SNI picks for it. */
+static void
+render_expiry(const struct tls_creds *c, struct buf *out)
+{
+	out->len = 0;
+	buf_puts(out, "# HELP autoconfd_tls_certificate_expiry_timestamp_"
+	    "seconds When each TLS certificate served expires, seconds since "
+	    "the epoch.\n# TYPE autoconfd_tls_certificate_expiry_timestamp_"
+	    "seconds gauge\n");
+	for (size_t i = 0; c != NULL && i < c->ncerts; i++) {
+		const struct tls_cert *t = &c->certs[i];
+
+		/* Names are normalised host names: nothing to escape. */
+		if (t->name != NULL && tls_store_find(c, t->name) == t)
+			buf_printf(out, "autoconfd_tls_certificate_expiry_"
+			    "timestamp_seconds{name=\"%s\"} %lld\n", t->name,
+			    (long long)t->expires);
+	}
+}
+
 void
 tls_publish(struct tls_creds *c)
 {
@@ -168,6 +111,12 @@ tls_publish(struct tls_creds *c)
 	    gnutls_session_ticket_key_generate(&ticket_key) < 0)
 		fatalx("cannot make a session ticket key");
 	atomic_store(&tickets, c != NULL && c->tickets);
+	pthread_mutex_lock(&expiry_lock);
+	if (c != NULL)
+		render_expiry(c, &expiry);
+	else
+		buf_free(&expiry);
+	pthread_mutex_unlock(&expiry_lock);
 	pthread_mutex_lock(&lock);
 	old = current;
 	current = c;
@@ -176,12 +125,30 @@ tls_publish(struct tls_creds *c)
 }
 
 void
+tls_metrics(struct buf *out)
+{
+	pthread_mutex_lock(&expiry_lock);
+	if (expiry.len > 0)
+		buf_add(out, expiry.data, expiry.len);
+	pthread_mutex_unlock(&expiry_lock);
+}
+
+void
 tls_creds_get(struct tls_creds *c, gnutls_pcert_st **pcert,
     unsigned int *npcert, gnutls_privkey_t *key)
 {
-	*pcert = c->pcert;
-	*npcert = c->npcert;
-	*key = c->key;
+	tls_creds_get_for(c, NULL, pcert, npcert, key);
+}
+
+void
+tls_creds_get_for(struct tls_creds *c, const char *name,
+    gnutls_pcert_st **pcert, unsigned int *npcert, gnutls_privkey_t *key)
+{
+	const struct tls_cert *t = tls_store_find(c, name);
+
+	*pcert = t->pcert;
+	*npcert = t->npcert;
+	*key = t->key;
 }
 
 struct tls_creds *
@@ -282,7 +249,8 @@ tls_session_setup(gnutls_session_t session)
 	gnutls_transport_set_pull_function(session, pull);
 	gnutls_transport_set_pull_timeout_function(session, pull_timeout);
 	if (ticket_key.data != NULL && atomic_load_explicit(&tickets,
-	    memory_order_relaxed) && gnutls_session_ticket_enable_server(session, &ticket_key) < 0)
+	    memory_order_relaxed) &&
+	    gnutls_session_ticket_enable_server(session, &ticket_key) < 0)
 		log_debug("session tickets not enabled for a connection");
 }
 
@@ -293,6 +261,9 @@ cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
     gnutls_privkey_t *privkey)
 {
 	struct conn *cs = edge_conn_by_fd(gnutls_transport_get_int(session));
+	char name[DOMAIN_MAX + 2];
+	size_t len = sizeof(name);
+	unsigned int type;
 	struct tls_creds *c;
 
 	(void)req_ca_dn;
@@ -303,7 +274,12 @@ cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
 		return -1;
 	tls_creds_release(cs->creds);
 	cs->creds = c;
-	tls_creds_get(c, pcert, pcert_length, privkey);
+	/* By the client's SNI: the exact name, a wildcard, the default. */
+	if (gnutls_server_name_get(session, name, &len, &type, 0) != 0 ||
+	    type != GNUTLS_NAME_DNS)
+		tls_creds_get(c, pcert, pcert_length, privkey);
+	else
+		tls_creds_get_for(c, name, pcert, pcert_length, privkey);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
-/* Direct HTTPS: the certificate and key of the "tls" config, loaded with
- * GnuTLS and handed to libmicrohttpd per handshake, so a reload (SIGHUP)
- * gives new connections the new certificate without a restart. */
+/* Direct HTTPS: the certificates and keys of the "tls" config, loaded with
+ * GnuTLS and handed to libmicrohttpd per handshake, chosen by the client's
+ * SNI (tls_store.h), so a reload (SIGHUP) gives new connections the new
+ * certificates without a restart. */
 #ifndef AUTOCONFD_TLS_H
 #define AUTOCONFD_TLS_H
 
@@ -13,8 +14,9 @@
 
 struct tls_creds;
 
-/* Loads and checks (key matches certificate) what t names. NULL with the
- * reason in d (as "file: tls.certificate: ...") on failure. */
+/* Loads and checks (keys match certificates) what t names. NULL with the
+ * reason in d (as "file: tls.certificate: ...") on failure; certificates
+ * that expire within 14 days are warnings in d. */
 struct tls_creds *tls_load(const char *conf_path, const struct tls_conf *t,
     struct diag *d);
 void tls_free(struct tls_creds *c);
@@ -26,9 +28,15 @@ void tls_publish(struct tls_creds *c);
  * giving one back (NULL: none). */
 struct tls_creds *tls_creds_acquire(void);
 void tls_creds_release(struct tls_creds *c);
-/* What a handshake uses of c: the chain and the key. */
+/* What a handshake uses of c: the chain and the key of the default
+ * certificate, or of the one for a server name (SNI; NULL: the default). */
 void tls_creds_get(struct tls_creds *c, gnutls_pcert_st **pcert,
     unsigned int *npcert, gnutls_privkey_t *key);
+void tls_creds_get_for(struct tls_creds *c, const char *name,
+    gnutls_pcert_st **pcert, unsigned int *npcert, gnutls_privkey_t *key);
+
+/* The Prometheus lines of the published certificates' expiry times. */
+void tls_metrics(struct buf *out);
 
 /* Per connection, before its handshake: session tickets on. */
 void tls_session_setup(gnutls_session_t session);

@@ -1,8 +1,13 @@
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -254,4 +259,48 @@ int
 ascii_strcasecmp(const char *a, const char *b)
 {
 	return ascii_strncasecmp(a, b, (size_t)-1);
+}
+
+int
+file_read(const char *path, size_t max, char **out, size_t *len,
+    const char **why)
+{
+	struct stat st;
+	size_t size, got = 0;
+	char *text;
+	int fd;
+
+	*out = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		*why = strerror(errno);
+		return FILE_OPEN;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (uintmax_t)st.st_size > max) {
+		*why = "not a regular file of a sane size";
+		close(fd);
+		return FILE_SIZE;
+	}
+	size = (size_t)st.st_size;
+	text = xmalloc(size + 1);
+	while (got < size) {
+		ssize_t n = read(fd, text + got, size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			*why = n < 0 ? strerror(errno) : "the file shrank";
+			close(fd);
+			free(text);
+			return FILE_READ;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	text[size] = '\0';
+	*out = text;
+	*len = size;
+	return 0;
 }

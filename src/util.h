@@ -45,6 +45,14 @@ void buf_ctl_escape(struct buf *b, const char *s, size_t len);
  * past U+10FFFF). */
 long utf8_decode(const unsigned char *s, size_t n, size_t *len);
 
+/* Reads a whole regular file of at most max bytes into *out (malloc'd,
+ * NUL-terminated). Returns 0; FILE_OPEN, FILE_SIZE (not a regular file,
+ * or too big) or FILE_READ with the reason (static text or strerror) in
+ * *why. */
+enum { FILE_OPEN = -1, FILE_SIZE = -2, FILE_READ = -3 };
+int file_read(const char *path, size_t max, char **out, size_t *len,
+    const char **why);
+
 int ascii_strcasecmp(const char *a, const char *b);
 int ascii_strncasecmp(const char *a, const char *b, size_t n);
 char ascii_tolower(char c);

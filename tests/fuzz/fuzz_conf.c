@@ -71,6 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct diag d = { 0 };
 	struct conf *c;
 
+	conf_forbid_files(true);
 	c = conf_load_buffer(NAME, (const char *)data, size, &d);
 	check_whole((const char *)data, size, c, &d);
 	if (c == NULL) {

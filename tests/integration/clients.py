@@ -66,7 +66,9 @@ def parse_autoconfig(body):
     web = root.find("webMail/loginPage")
     return {
         "id": prov.get("id"),
-        "domains": [d.text for d in prov.findall("domain")],
+        "domains": [d.text for d in prov.findall("domain") if not d.attrib],
+        "mx_domains": [d.text for d in prov.findall("domain")
+                       if d.get("purpose") == "mx"],
         "displayName": prov.findtext("displayName"),
         "displayShortName": prov.findtext("displayShortName"),
         "servers": servers,

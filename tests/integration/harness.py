@@ -142,16 +142,17 @@ def provider(pid="example.com", domains=None, servers=None, **extra):
     return p
 
 
-def make_cert(directory, name, names):
+def make_cert(directory, name, names, days=90):
     """A self-signed EC certificate for names (the first is the CN), made
-    by openssl: (certificate path, key path, certificate DER)."""
+    by openssl: (certificate path, key path, certificate DER). Under 14
+    days left makes it a warning of autoconfd -t."""
     import ssl
     need(None, "openssl", "openssl")
     cert = os.path.join(directory, name + ".crt")
     key = os.path.join(directory, name + ".key")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                     "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
-                    "-out", cert, "-days", "2", "-subj", "/CN=" + names[0],
+                    "-out", cert, "-days", str(days), "-subj", "/CN=" + names[0],
                     "-addext", "subjectAltName=" + ",".join("DNS:" + n for n in names)],
                    check=True, capture_output=True, timeout=60)
     with open(cert) as f:

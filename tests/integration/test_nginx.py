@@ -52,6 +52,8 @@ CASES = [
      "autodiscover.example.com", None),
     ("GET", "/autodiscover/autodiscover.json/v1.0/%s?Protocol=ActiveSync" % ADDR,
      "autodiscover.example.com", None),
+    ("GET", "/.well-known/mta-sts.txt", "mta-sts.example.com", None),
+    ("GET", "/.well-known/acme-challenge/no-such-token", "autoconfig.example.com", None),
     ("GET", "/no/such/path", "autoconfig.example.com", None),
 ]
 # Answers that legitimately differ per request: compared by status and type.
@@ -65,7 +67,8 @@ def daemon_config(trusted=("127.0.0.1",)):
         "trusted_proxies": list(trusted),
         "providers": [provider(
             activesync="https://eas.example.com/Microsoft-Server-ActiveSync",
-            documentation="https://example.com/help")],
+            documentation="https://example.com/help",
+            mta_sts={"mode": "testing"})],
     }
 
 

@@ -21,7 +21,8 @@ import harness
 from harness import provider
 
 BUILD = os.environ.get("TOP_BUILDDIR", os.path.dirname(harness.AUTOCONFD))
-UNITS = ("autoconfd.service", "autoconfd.socket")
+UNITS = ("autoconfd.service", "autoconfd.socket", "autoconfd-reload.path",
+         "autoconfd-reload.service")
 MAX_EXPOSURE = 1.5
 
 
@@ -76,6 +77,26 @@ class Units(unittest.TestCase):
                      "Documentation=man:autoconfd(8) man:autoconfd.json(5)",
                      "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX"):
             self.assertRegex(svc, r"(?m)^%s$" % re.escape(line))
+
+    def test_reload_path_unit(self):
+        """The .path unit watches the config and the conf.d/ beside it and
+        starts the oneshot that reloads a running autoconfd."""
+        units = {}
+        for u in UNITS[2:]:
+            with open(os.path.join(harness.TOP, "systemd", u + ".in")) as f:
+                units[u] = f.read()
+        path = units["autoconfd-reload.path"]
+        self.assertEqual(re.findall(r"(?m)^PathChanged=(.*)$", path),
+                         ["@sysconfdir@/autoconfd/autoconfd.json",
+                          "@sysconfdir@/autoconfd/conf.d"])
+        self.assertRegex(path, r"(?m)^Unit=autoconfd-reload\.service$")
+        self.assertRegex(path, r"(?m)^WantedBy=paths\.target$")
+        svc = units["autoconfd-reload.service"]
+        self.assertRegex(svc, r"(?m)^Type=oneshot$")
+        self.assertRegex(svc, r"(?m)^ExecStart=/bin/systemctl try-reload-or-restart "
+                         r"autoconfd\.service$")
+        with open(os.path.join(BUILD, "systemd", "autoconfd-reload.path")) as f:
+            self.assertNotRegex(f.read(), r"@\w+@")
 
     def test_verify(self):
         analyze(self)

@@ -381,7 +381,8 @@ START_TEST(accept_warnings)
 	    "providers[0].accept_warnings[1]: unknown value \"no-imapp\"; expected one of "
 	    "\"http-url\", \"ip-host\", \"ip-domain\", \"single-label-domain\", \"long-name\", "
 	    "\"long-short-name\", \"starttls-port\", \"ssl-port\", \"port-25\", \"plain-only\", "
-	    "\"realname-username\", \"no-imap\"\n");
+	    "\"realname-username\", \"no-imap\", \"mta-sts-mx\", \"mta-sts-max-age\", "
+	    "\"acme-dir\"\n");
 	for (int w = 0; w < W_COUNT; w++)
 		ck_assert_ptr_nonnull(strstr(errs, warning_name((enum warning)w)));
 	expect_error(TOP(PROV(",\"accept_warnings\":\"no-imap\"")),
@@ -848,6 +849,92 @@ START_TEST(streamed_same_model)
 }
 END_TEST
 
+START_TEST(hosting_keys)
+{
+	struct conf *c = load(TOP("{\"name\":\"H\",\"domains\":[\"h.org\"],"
+	    "\"mx_domains\":[\"HOSTER.net\"],\"servers\":["
+	    "{\"protocol\":\"imap\",\"host\":\"IMAP.%EMAILDOMAIN%.\",\"port\":993,\"security\":\"ssl\"},"
+	    "{\"protocol\":\"smtp\",\"host\":\"smtp.h.org\",\"port\":465,\"security\":\"ssl\"}],"
+	    "\"webmail\":\"https://w.%EMAILDOMAIN%/\","
+	    "\"mta_sts\":{\"mode\":\"testing\",\"max_age\":86400,\"tls_rpt\":\"mailto:r@h.org\"}},"
+	    PROV("")));
+	const struct provider *p;
+
+	ck_assert_ptr_nonnull(c);
+	p = &c->providers[0];
+	ck_assert_str_eq(p->servers[0].host, "imap.%EMAILDOMAIN%");
+	ck_assert(p->templated && p->per_domain);
+	ck_assert(!c->providers[1].per_domain);
+	ck_assert_ptr_eq(conf_lookup_mx(c, "hoster.net"), p);
+	ck_assert_ptr_null(conf_lookup_mx(c, "h.org"));
+	ck_assert_ptr_null(conf_lookup(c, "hoster.net"));
+	ck_assert_int_eq(p->mta_sts->mode, STS_TESTING);
+	ck_assert_uint_eq(p->mta_sts->max_age, 86400);
+	ck_assert_uint_eq(p->mta_sts->nmx, 0);
+	ck_assert_str_eq(p->mta_sts->tls_rpt, "mailto:r@h.org");
+	conf_free(c);
+
+	/* MX hosting alone: the id from the first MX domain if no domain. */
+	c = load(TOP("{\"name\":\"M\",\"domains\":[\"m.org\"],\"mx_domains\":[\"mx.m.net\"],"
+	    "\"servers\":[" SRV("") "]}"));
+	ck_assert_ptr_nonnull(c);
+	ck_assert(c->providers[0].per_domain && !c->providers[0].templated);
+	conf_free(c);
+
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":["
+	    "{\"protocol\":\"imap\",\"host\":\"%EMAILLOCALPART%.x.org\",\"port\":993,\"security\":\"ssl\"}]}"),
+	    "providers[0].servers[0].host: \"%EMAILLOCALPART%.x.org\": a host name may hold %EMAILDOMAIN%");
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"x.org\"],\"servers\":["
+	    "{\"protocol\":\"imap\",\"host\":\"a..%EMAILDOMAIN%\",\"port\":993,\"security\":\"ssl\"}]}"),
+	    "providers[0].servers[0].host: \"a..%EMAILDOMAIN%\" is not a valid host name: empty label");
+	expect_error(TOP(PROV(",\"webmail\":\"https://w.x.org/%EMAILADDRESS%\"")),
+	    "providers[0].webmail: %EMAILADDRESS% is not filled in URLs; only %EMAILDOMAIN% is");
+	expect_error("{\"public_url\":\"https://a.%EMAILDOMAIN%\",\"providers\":[" PROV("") "]}",
+	    "t.json:1:15: public_url: %EMAILDOMAIN% is filled in provider URLs only");
+	expect_error(TOP(PROV(",\"mx_domains\":[\"*.x.net\"]")),
+	    "providers[0].mx_domains[0]: an MX domain is one name, not a wildcard");
+	expect_error(TOP(PROV(",\"mx_domains\":[\"m.net\"]") ",{\"id\":\"y.org\",\"name\":\"Y\","
+	    "\"domains\":[\"y.org\"],\"mx_domains\":[\"M.net\"],\"servers\":[" SRV("") "]}"),
+	    "providers[1].mx_domains[0]: MX domain \"m.net\" already belongs to provider \"x.org\"");
+	expect_error(TOP(PROV(",\"mta_sts\":{\"mode\":\"enforce\",\"mx\":[]}")),
+	    "providers[0].mta_sts.mx: must list at least one host");
+	expect_error(TOP(PROV(",\"mta_sts\":{\"mode\":\"enforce\"}")),
+	    "providers[0].mta_sts: the provider has no SMTP server: list the MX hosts");
+	expect_error(TOP(PROV(",\"mta_sts\":{\"mode\":\"enforce\",\"mx\":[\"m.x.org\"],\"tls_rpt\":\"mailto:\"}")),
+	    "providers[0].mta_sts.tls_rpt: not a valid URI for a TXT record");
+	expect_error(TOP("{\"name\":\"X\",\"domains\":[\"@\"],\"servers\":[" SRV("") "]}"),
+	    "providers[0].domains[0]: \"@\" needs a file name");
+}
+END_TEST
+
+START_TEST(tls_certificate_keys)
+{
+	struct conf *c = load("{\"tls\":{\"certificate_dir\":\"/etc/letsencrypt/live\","
+	    "\"certificates\":[{\"certificate\":\"/a.pem\",\"key\":\"/a.key\"}]},"
+	    "\"providers\":[" PROV("") "]}");
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_null(c->tls->certificate);
+	ck_assert_str_eq(c->tls->certificate_dir, "/etc/letsencrypt/live");
+	ck_assert_uint_eq(c->tls->npairs, 1);
+	ck_assert_str_eq(c->tls->pairs[0].key, "/a.key");
+	conf_free(c);
+	expect_error("{\"tls\":{\"ports\":[443]},\"providers\":[" PROV("") "]}",
+	    "tls: missing required key \"certificate\"");
+	expect_error("{\"tls\":{\"certificates\":[{\"certificate\":\"/a.pem\"}]},"
+	    "\"providers\":[" PROV("") "]}",
+	    "tls.certificates[0]: missing required key \"key\"");
+	expect_error("{\"tls\":{\"certificates\":[{\"certificate\":\"/a.pem\",\"key\":\"a.key\","
+	    "\"chain\":\"/c\"}]},\"providers\":[" PROV("") "]}",
+	    "tls.certificates[0].chain: unknown key \"chain\"");
+	expect_error("{\"tls\":{\"certificate_dir\":\"live\"},\"providers\":[" PROV("") "]}",
+	    "tls.certificate_dir: expected an absolute file name, found \"live\"");
+	expect_error("{\"include\":[],\"providers\":[" PROV("") "]}",
+	    "include: must name at least one file");
+	expect_error("{\"include\":5}", "include: expected a file name or an array of them");
+}
+END_TEST
+
 static Suite *
 conf_suite(void)
 {
@@ -879,6 +966,8 @@ conf_suite(void)
 	tcase_add_test(tc, streamed_semantic_errors);
 	tcase_add_test(tc, jpos_split_finds_elements);
 	tcase_add_test(tc, streamed_same_model);
+	tcase_add_test(tc, hosting_keys);
+	tcase_add_test(tc, tls_certificate_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }

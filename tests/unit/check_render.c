@@ -11,6 +11,7 @@
 #include "email.h"
 #include "render.h"
 #include "unit.h"
+#include "view.h"
 #include "xmlreq.h"
 
 static struct conf *
@@ -739,6 +740,114 @@ START_TEST(autodiscover_json)
 }
 END_TEST
 
+static const char hosting_conf[] = "{\"providers\":[{\"id\":\"h.org\","
+    "\"name\":\"H\",\"domains\":[\"h.org\",\"c.org\"],"
+    "\"mx_domains\":[\"hoster.net\"],\"servers\":["
+    "{\"protocol\":\"imap\",\"host\":\"imap.%EMAILDOMAIN%\","
+    "\"port\":993,\"security\":\"ssl\"},"
+    "{\"protocol\":\"smtp\",\"host\":\"smtp.%EMAILDOMAIN%\","
+    "\"port\":465,\"security\":\"ssl\"},"
+    "{\"protocol\":\"smtp\",\"host\":\"smtp.%EMAILDOMAIN%\","
+    "\"port\":587,\"security\":\"starttls\"},"
+    "{\"protocol\":\"smtp\",\"host\":\"relay.h.org\","
+    "\"port\":587,\"security\":\"starttls\"}],"
+    "\"webmail\":\"https://%EMAILDOMAIN%/mail/%EMAILDOMAIN%\","
+    "\"oauth2\":{\"issuer\":\"https://id.%EMAILDOMAIN%\"},"
+    "\"mta_sts\":{\"mode\":\"enforce\",\"max_age\":1209600}},"
+    "{\"name\":\"P\",\"domains\":[\"p.org\"],\"servers\":["
+    "{\"protocol\":\"imap\",\"host\":\"imap.p.org\",\"port\":993,"
+    "\"security\":\"ssl\"}],\"mta_sts\":{\"mode\":\"none\","
+    "\"mx\":[\"*.mx.p.org\",\"mx.%EMAILDOMAIN%\"],\"max_age\":0}}]}";
+
+START_TEST(views_fill_the_domain)
+{
+	struct conf *c = load(hosting_conf);
+	const struct provider *h = &c->providers[0], *p;
+	struct provider_view v;
+
+	provider_view(h, "cust.example", &v);
+	ck_assert_uint_eq(v.p.ndomains, 1);
+	ck_assert_str_eq(v.p.domains[0], "cust.example");
+	ck_assert_str_eq(v.p.servers[0].host, "imap.cust.example");
+	ck_assert_str_eq(v.p.servers[3].host, "relay.h.org");
+	ck_assert_str_eq(v.p.webmail, "https://cust.example/mail/cust.example");
+	ck_assert_str_eq(v.p.oauth2->issuer, "https://id.cust.example");
+	/* The provider itself is left as it was. */
+	ck_assert_str_eq(h->servers[0].host, "imap.%EMAILDOMAIN%");
+	provider_view_free(&v);
+	conf_free(c);
+	/* A provider not rendered per domain: its view is itself. */
+	c = load("{\"providers\":[{\"name\":\"P\",\"domains\":[\"p.org\","
+	    "\"q.org\"],\"servers\":[{\"protocol\":\"imap\",\"host\":"
+	    "\"imap.p.org\",\"port\":993,\"security\":\"ssl\"}]}]}");
+	p = &c->providers[0];
+	provider_view(p, "q.org", &v);
+	ck_assert_ptr_null(v.r);
+	ck_assert_ptr_eq(v.p.domains, p->domains);
+	ck_assert_uint_eq(v.p.ndomains, 2);
+	ck_assert_ptr_eq(v.p.servers, p->servers);
+	provider_view_free(&v);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(autoconfig_mx_domains)
+{
+	struct conf *c = load(hosting_conf);
+	struct provider_view v;
+	struct buf out = { 0 };
+	xmlDocPtr doc;
+	xmlNodePtr n;
+
+	provider_view(&c->providers[0], "cust.example", &v);
+	doc = render(&v.p, &out);
+	n = first_child(first_child(xmlDocGetRootElement(doc)));
+	expect_elem(n, "domain", "cust.example");
+	ck_assert_ptr_null(n->properties);
+	n = sibling(n);
+	expect_elem(n, "domain", "hoster.net");
+	xmlChar *purpose = xmlGetProp(n, BAD_CAST "purpose");
+	ck_assert_str_eq((const char *)purpose, "mx");
+	xmlFree(purpose);
+	expect_elem(sibling(n), "displayName", "H");
+	xmlFreeDoc(doc);
+	buf_free(&out);
+	provider_view_free(&v);
+	conf_free(c);
+}
+END_TEST
+
+START_TEST(mta_sts_exact_bytes)
+{
+	struct conf *c = load(hosting_conf);
+	struct provider_view v;
+	struct buf out = { 0 };
+	char id[MTA_STS_ID_LEN + 1], id2[MTA_STS_ID_LEN + 1];
+
+	provider_view(&c->providers[0], "cust.example", &v);
+	ck_assert_int_eq(render_mta_sts(&v.p, &out), 0);
+	/* The SMTP hosts, each once, in the order of the config. */
+	ck_assert_str_eq(out.data, "version: STSv1\r\nmode: enforce\r\n"
+	    "mx: smtp.cust.example\r\nmx: relay.h.org\r\nmax_age: 1209600\r\n");
+	mta_sts_id(out.data, out.len, id);
+	ck_assert_uint_eq(strlen(id), 32);
+	ck_assert_uint_eq(strspn(id, "0123456789abcdef"), 32);
+	mta_sts_id(out.data, out.len - 1, id2);
+	ck_assert_str_ne(id, id2);
+	provider_view_free(&v);
+	out.len = 0;
+	provider_view(&c->providers[1], "p.org", &v);
+	ck_assert_int_eq(render_mta_sts(&v.p, &out), 0);
+	ck_assert_str_eq(out.data, "version: STSv1\r\nmode: none\r\n"
+	    "mx: *.mx.p.org\r\nmx: mx.p.org\r\nmax_age: 0\r\n");
+	provider_view_free(&v);
+	buf_free(&out);
+	ck_assert_int_eq(render_mta_sts(&c->providers[0], &out), 0);
+	buf_free(&out);
+	conf_free(c);
+}
+END_TEST
+
 /* Zone-file text as RFC 1035 section 5.1 reads it back: "\X" is X, "\DDD"
  * the byte DDD. */
 static void
@@ -955,6 +1064,9 @@ render_suite(void)
 	tcase_add_test(tc, mobileconfig_splice_same_bytes);
 	tcase_add_test(tc, settings_text_splice_same_bytes);
 	tcase_add_test(tc, autodiscover_json);
+	tcase_add_test(tc, views_fill_the_domain);
+	tcase_add_test(tc, autoconfig_mx_domains);
+	tcase_add_test(tc, mta_sts_exact_bytes);
 	tcase_add_test(tc, dns_escapes);
 	tcase_add_test(tc, settings_page_html);
 	suite_add_tcase(s, tc);

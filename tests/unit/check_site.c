@@ -4,14 +4,18 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <libxml/parser.h>
 
 #include "conf.h"
+#include "domcache.h"
+#include "render.h"
 #include "site.h"
 #include "unit.h"
+#include "view.h"
 
 #define READERS 4
 #define PUBLISHES 300
@@ -106,6 +110,79 @@ START_TEST(publish_while_in_use)
 }
 END_TEST
 
+static const char hosting[] = "{\"providers\":[{\"name\":\"H\",\"domains\":"
+    "[\"h.org\",\"*.h.org\"],\"servers\":[{\"protocol\":\"imap\",\"host\":"
+    "\"imap.%EMAILDOMAIN%\",\"port\":993,\"security\":\"ssl\"},{\"protocol\":"
+    "\"smtp\",\"host\":\"smtp.%EMAILDOMAIN%\",\"port\":465,\"security\":"
+    "\"ssl\"}],\"activesync\":\"https://eas.%EMAILDOMAIN%/x\","
+    "\"mta_sts\":{\"mode\":\"testing\"}}]}";
+
+static struct site *
+site_of(const char *json)
+{
+	struct diag d = { 0 };
+	struct conf *c = conf_load_buffer("t.json", json, strlen(json), &d);
+	struct site *s = c != NULL ? site_new(c, &d) : NULL;
+
+	ck_assert_msg(s != NULL, "%s", d.errors.data);
+	diag_free(&d);
+	return s;
+}
+
+/* What the site serves for a domain is, byte for byte, what the renderer
+ * makes of the provider as that domain sees it; cached per thread, never
+ * mixed up between domains, documents or sites. */
+START_TEST(documents_per_domain)
+{
+	static const char *const doms[] = { "h.org", "a.h.org", "b.b.h.org",
+	    "a.h.org" };
+	static int (*const fn[])(const struct provider *, struct buf *) = {
+		render_autoconfig, render_pacc, render_ad_json_activesync,
+		render_mta_sts };
+	struct site *s = site_of(hosting), *s2;
+	const struct provider *p = &s->conf->providers[0];
+
+	xmlInitParser();
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < ARRAY_LEN(doms); i++)
+			for (int k = 0; k < DDOC_COUNT; k++) {
+				struct provider_view v;
+				struct buf want = { 0 };
+				const struct blob *b = site_doc(s, p,
+				    (enum ddoc)k, doms[i]);
+
+				provider_view(p, doms[i], &v);
+				ck_assert_int_eq(fn[k](&v.p, &want), 0);
+				ck_assert_ptr_nonnull(b->resp);
+				ck_assert_uint_eq(b->len, want.len);
+				ck_assert_msg(memcmp(b->data, want.data,
+				    want.len) == 0, "%s", want.data);
+				ck_assert_ptr_null(memmem(b->data, b->len,
+				    "%EMAILDOMAIN%", 13));
+				buf_free(&want);
+				provider_view_free(&v);
+			}
+	/* A reloaded config, its own documents. */
+	char *other = xstrdup(hosting);
+	memcpy(strstr(other, "imap.%"), "mail", 4);
+	s2 = site_of(other);
+	free(other);
+	for (int i = 0; i < 3; i++) {
+		const struct blob *b = site_doc(s2, &s2->conf->providers[0],
+		    DDOC_AUTOCONFIG, "h.org");
+
+		ck_assert_ptr_nonnull(memmem(b->data, b->len,
+		    "<hostname>mail.h.org<", 21));
+		b = site_doc(s, p, DDOC_AUTOCONFIG, "h.org");
+		ck_assert_ptr_nonnull(memmem(b->data, b->len,
+		    "<hostname>imap.h.org<", 21));
+	}
+	domcache_flush();
+	site_free(s2);
+	site_free(s);
+}
+END_TEST
+
 static Suite *
 site_suite(void)
 {
@@ -113,6 +190,7 @@ site_suite(void)
 	TCase *tc = tcase_create("site");
 
 	tcase_add_test(tc, publish_while_in_use);
+	tcase_add_test(tc, documents_per_domain);
 	suite_add_tcase(s, tc);
 	return s;
 }
