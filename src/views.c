@@ -10,6 +10,7 @@
 #include "plan.h"
 #include "render.h"
 #include "splice.h"
+#include "view.h"
 #include "views.h"
 
 /* The answers of p for em as the daemon serves them, read back. */
@@ -151,12 +152,17 @@ views_explain(const struct provider *p, struct client_view *v)
 }
 
 int
-views_from_config(const struct conf *c, const struct provider *p,
+views_from_config(const struct conf *c, const struct provider *pc,
     const struct email *em, struct client_view views[CLIENT_COUNT])
 {
 	struct attempt *plan = xcalloc(PLAN_MAX, sizeof(*plan));
+	struct provider_view pv;
+	const struct provider *p;
 	int rc = 0;
 
+	/* As the daemon answers for this domain: %EMAILDOMAIN% filled in. */
+	provider_view(pc, em->domain, &pv);
+	p = &pv.p;
 	memset(views, 0, sizeof(*views) * CLIENT_COUNT);
 	for (int i = FAMILY_FIRST; i < FAMILY_END; i++) {
 		struct client_view *v = &views[i];
@@ -177,6 +183,7 @@ views_from_config(const struct conf *c, const struct provider *p,
 	for (int i = FAMILY_FIRST; i < FAMILY_END; i++)
 		if (!views[i].in.set || !views[i].out.set)
 			views_explain(p, &views[i]);
+	provider_view_free(&pv);
 	return rc;
 }
 

@@ -89,6 +89,21 @@ class Show(unittest.TestCase):
         self.assertEqual(q["emailaddress"], ["EVOLUTIONUSER@example.com"])
         self.assertRegex(q["emailmd5"][0], r"^[0-9a-f]{32}$")
 
+    def test_hosts_per_domain(self):
+        # A hosting provider's %EMAILDOMAIN%: every client's servers as the
+        # daemon answers them for the address's domain.
+        p = provider("hoster.example", domains=["hoster.example", "cust.example"],
+                     servers=[srv("imap", "imap.%EMAILDOMAIN%", 993, "ssl"),
+                              srv("smtp", "smtp.%EMAILDOMAIN%", 465, "ssl")])
+        rep, cl = self.show({"providers": [p]}, "bob@cust.example")
+        self.assertEqual(rep["provider"], "hoster.example")
+        for name in CLIENTS:
+            self.assertEqual(cl[name]["outcome"], "works", cl[name])
+            self.assert_server(cl[name]["incoming"], "imap", "imap.cust.example",
+                               993, "ssl", "bob@cust.example")
+            self.assert_server(cl[name]["outgoing"], "smtp", "smtp.cust.example",
+                               465, "ssl", "bob@cust.example")
+
     def test_client_option_and_public_url(self):
         rep, cl = self.show({"public_url": "https://setup.example.net",
                              "providers": [provider()]}, "Alice@Example.COM",
