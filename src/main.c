@@ -1,6 +1,7 @@
 /* autoconfd: command line, start-up, signals, reload and shutdown. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -306,6 +307,31 @@ dns_verb(const char *path, const char *arg)
 	return rc;
 }
 
+/* "autoconfd probe ...": runs autoconfd-probe, beside this program (a
+ * build tree) or where it was installed, with the verb's command line. */
+static int
+probe_exec(char **argv)
+{
+	static const char name[] = "autoconfd-probe";
+	char self[4096], path[4096 + sizeof(name)];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			snprintf(path, sizeof(path), "%s/%s", self, name);
+			if (access(path, X_OK) == 0)
+				execv(path, argv);
+		}
+	}
+	execv(AUTOCONFD_PROBE, argv);
+	fprintf(stderr, "autoconfd: probe: cannot run %s: %s (built without "
+	    "--enable-probe?)\n", AUTOCONFD_PROBE, strerror(errno));
+	return 2;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -333,7 +359,7 @@ main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "show") == 0)
 		return show_main(argc - 1, argv + 1, path);
 	if (argc > 1 && strcmp(argv[1], "probe") == 0)
-		return probe_main(argc - 1, argv + 1, path);
+		return probe_exec(argv + 1);
 	while ((ch = getopt_long(argc, argv, "c:l:tvqhV", longopts, NULL)) !=
 	    -1) {
 		const char *why;

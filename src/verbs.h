@@ -6,7 +6,8 @@
 /* autoconfd show ADDRESS [--client NAME] [--json] [-c FILE] */
 int show_main(int argc, char **argv, const char *conf_path);
 /* autoconfd probe DOMAIN [--address A] [--resolver IP[:PORT]] [--ca FILE]
- * [--connect-to HOST:PORT:ADDR:PORT] [--json] [-c FILE] */
+ * [--connect-to HOST:PORT:ADDR:PORT] [--json] [-c FILE]; in the program
+ * autoconfd-probe, which the daemon executes for the verb. */
 int probe_main(int argc, char **argv, const char *conf_path);
 
 #endif
