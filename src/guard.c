@@ -1,6 +1,9 @@
 #include "config.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "guard.h"
 
@@ -109,6 +112,55 @@ static const unsigned char plain[256] = {
 	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
 	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
 };
+
+/* The end of a run of plain bytes from p: sixteen at a time where SSE2 is
+ * (every x86-64), the rest one by one. A run of a request target stops at
+ * a control byte, space or DEL, and in the path also at '%' and '?' (m:
+ * the bit of plain[] to keep to); a run of a field value only at NUL, CR
+ * and LF (value true). */
+static const unsigned char *
+run_end(const unsigned char *p, const unsigned char *end, unsigned char m,
+    bool value)
+{
+#ifdef __SSE2__
+	const __m128i nul = _mm_setzero_si128(), cr = _mm_set1_epi8('\r'),
+	    lf = _mm_set1_epi8('\n'), sp1 = _mm_set1_epi8(0x21),
+	    del = _mm_set1_epi8(0x7f), pct = _mm_set1_epi8('%'),
+	    qm = _mm_set1_epi8('?');
+
+	while (end - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p),
+		    stop;
+		int bits;
+
+		if (value)
+			stop = _mm_or_si128(_mm_cmpeq_epi8(x, nul),
+			    _mm_or_si128(_mm_cmpeq_epi8(x, cr),
+			    _mm_cmpeq_epi8(x, lf)));
+		else {
+			/* Below 0x21, not counting obs-text (negative as
+			 * signed bytes). */
+			stop = _mm_andnot_si128(_mm_cmpgt_epi8(nul, x),
+			    _mm_cmpgt_epi8(sp1, x));
+			stop = _mm_or_si128(stop, _mm_cmpeq_epi8(x, del));
+			if (m == 1)
+				stop = _mm_or_si128(stop, _mm_or_si128(
+				    _mm_cmpeq_epi8(x, pct),
+				    _mm_cmpeq_epi8(x, qm)));
+		}
+		if ((bits = _mm_movemask_epi8(stop)) != 0)
+			return p + __builtin_ctz((unsigned int)bits);
+		p += 16;
+	}
+#endif
+	if (value)
+		while (p < end && IS_VALUE(*p))
+			p++;
+	else
+		while (p < end && (plain[*p] & m) != 0)
+			p++;
+	return p;
+}
 
 void
 guard_init(struct guard *g)
@@ -379,10 +431,8 @@ guard_feed(struct guard *g, const unsigned char *p, size_t n)
 			 * printable ones, or a path's but '%' and '?'. */
 			if ((g->pct == 0 || g->pct == 3) &&
 			    (plain[c] & (g->pct == 3 ? 2 : 1)) != 0) {
-				unsigned char m = g->pct == 3 ? 2 : 1;
-
-				while (++p < end && (plain[*p] & m) != 0)
-					;
+				p = run_end(p + 1, end, g->pct == 3 ? 2 : 1,
+				    false);
 				g->name_len = 1;
 				if (g->pct != 3)
 					g->pct = 0;
@@ -487,8 +537,7 @@ guard_feed(struct guard *g, const unsigned char *p, size_t n)
 		case G_VALUE:
 			if (g->hdr == H_OTHER || g->hdr == H_HOST) {
 				/* The common case: skip a run at once. */
-				while (p < end && IS_VALUE(*p))
-					p++;
+				p = run_end(p, end, 0, true);
 				if (p == end)
 					return true;
 				c = *p;
